@@ -1,0 +1,36 @@
+"""zndraw_socketio: typed events, exception handlers and structured logging for python-socketio,
+as one ordered middleware chain that every inbound and outbound event passes through."""
+
+from .context import EventContext, InboundContext, OutboundContext
+from .middleware import (
+    ExceptionMiddleware,
+    LoggingMiddleware,
+    Middleware,
+    NamingMiddleware,
+    ValidationMiddleware,
+)
+from .names import get_event_name
+from .problems import ProblemDetail, ProblemDetailError
+from .routing import Route
+from .wrappers import AsyncClientWrapper, AsyncServerWrapper, wrap
+
+__version__ = "0.2.0.dev0"
+
+__all__ = [
+    "AsyncClientWrapper",
+    "AsyncServerWrapper",
+    "EventContext",
+    "ExceptionMiddleware",
+    "InboundContext",
+    "LoggingMiddleware",
+    "Middleware",
+    "NamingMiddleware",
+    "OutboundContext",
+    "ProblemDetail",
+    "ProblemDetailError",
+    "Route",
+    "ValidationMiddleware",
+    "__version__",
+    "get_event_name",
+    "wrap",
+]

@@ -1,0 +1,55 @@
+"""Cached pydantic adapters and the encoder that turns replies and payloads into JSON-able data."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic_core import to_jsonable_python
+
+__all__ = ["adapter_for", "encode", "validator_for"]
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+_SCALARS = frozenset({str, int, float, bool, bytes, bytearray, type(None)})
+
+
+def adapter_for(annotation: Any) -> TypeAdapter[Any]:
+    """A ``TypeAdapter`` for ``annotation``, built once per annotation and reused."""
+    try:
+        return _ADAPTERS[annotation]
+    except KeyError:
+        adapter = _ADAPTERS[annotation] = TypeAdapter(annotation)
+        return adapter
+    except TypeError:  # unhashable annotation: build, do not cache
+        return TypeAdapter(annotation)
+
+
+def validator_for(annotation: Any) -> Callable[[Any], Any] | None:
+    """The fastest callable that validates a value against ``annotation``; ``None`` for no-op."""
+    if annotation is inspect.Parameter.empty or annotation is Any or annotation is object:
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.model_validate
+    return adapter_for(annotation).validate_python
+
+
+def encode(value: Any) -> Any:
+    """Turn models (also nested in lists, tuples and dicts) into JSON-able data.
+
+    ``bytes`` stay ``bytes`` (socketio sends them as binary attachments); a tuple stays a tuple,
+    which socketio sends as several arguments.
+    """
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {k: encode(v) for k, v in value.items()}
+    if kind is list:
+        return [encode(v) for v in value]
+    if kind is tuple:
+        return tuple(encode(v) for v in value)
+    return to_jsonable_python(value)

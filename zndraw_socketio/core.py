@@ -1,0 +1,199 @@
+"""The one core behind every wrapper: the middleware stack, compiled chains, emit and call."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from .adapters import encode
+from .context import InboundContext, OutboundContext
+from .middleware.base import InboundNext, Middleware, OutboundNext
+from .middleware.exceptions import ExceptionHandlers, ExceptionMiddleware
+from .middleware.logging import LoggingMiddleware
+from .middleware.naming import NamingMiddleware
+from .middleware.validation import ValidationMiddleware
+from .routing import Role, Route
+
+__all__ = ["Core"]
+
+
+class Core:
+    """Owns the middleware stack and the registered routes of one socketio object.
+
+    A route's chain is composed when the route is registered and again whenever the stack
+    changes, never per event; the compiled entry point is what python-socketio stores in its
+    handler table. The outbound chain is composed the same way, once per stack.
+    """
+
+    def __init__(self, sio: Any, role: Role, middleware: Iterable[Middleware] = ()) -> None:
+        self.sio = sio
+        self.role: Role = role
+        self.exception_handlers = ExceptionHandlers()
+        self.naming = NamingMiddleware()
+        self.logging = LoggingMiddleware()
+        self.exceptions = ExceptionMiddleware(self.exception_handlers)
+        self.validation = ValidationMiddleware()
+        self.user: list[Middleware] = [_checked(mw) for mw in middleware]
+        self.routes: dict[tuple[str, str], Route] = {}
+        self.outbound: OutboundNext = self._compose_outbound()
+
+    # -- the stack -----------------------------------------------------------------------------
+    @property
+    def stack(self) -> tuple[Middleware, ...]:
+        """Every stage, outer to inner: naming, logging, exceptions, user middleware, validation."""
+        return (self.naming, self.logging, self.exceptions, *self.user, self.validation)
+
+    def add_middleware(self, middleware: Middleware) -> None:
+        """Append a user middleware (innermost of the user layers) and recompose every chain."""
+        self.user.append(_checked(middleware))
+        self.recompose()
+
+    def recompose(self) -> None:
+        """Compose every chain again, after the stack changed."""
+        for route in self.routes.values():
+            self._install(route)
+        self.outbound = self._compose_outbound()
+
+    # -- inbound -------------------------------------------------------------------------------
+    def register(self, route: Route) -> None:
+        """Compile ``route``'s chain and store it in python-socketio's handler table."""
+        for mw in route.middleware:
+            _checked(mw)
+        self.routes[(route.namespace, route.event)] = route
+        self._install(route)
+
+    def _install(self, route: Route) -> None:
+        self.sio.on(route.event, self.compile(route), namespace=route.namespace)
+
+    def compile(self, route: Route) -> Any:
+        """The ``async def`` python-socketio calls for ``route``: its whole inbound chain."""
+        layers = (
+            self.naming,
+            self.logging,
+            self.exceptions,
+            *self.user,
+            *route.middleware,
+            self.validation,
+        )
+        chain = _terminal(route)
+        for mw in reversed(layers):
+            chain = mw.wrap_inbound(route, chain)
+        return _entry(route, chain)
+
+    # -- outbound ------------------------------------------------------------------------------
+    def _compose_outbound(self) -> OutboundNext:
+        sio = self.sio
+        raw_emit = sio.emit
+        raw_call = getattr(sio, "call", None)
+
+        async def raw(ctx: OutboundContext) -> Any:
+            if ctx.kind == "emit":
+                return await raw_emit(ctx.event, ctx.data, **ctx.kwargs)
+            if raw_call is None:
+                raise TypeError(f"{type(sio).__name__} cannot call(): it has no call method")
+            return await raw_call(ctx.event, ctx.data, **ctx.kwargs)
+
+        chain: OutboundNext = raw
+        for mw in reversed(self.stack):
+            chain = mw.wrap_outbound(chain)
+        return chain
+
+    async def emit(self, event: Any, data: Any, kwargs: dict[str, Any]) -> Any:
+        """Send ``event`` through the outbound chain to socketio's ``emit``."""
+        return await self.outbound(outbound_context("emit", event, data, kwargs, None))
+
+    async def call(self, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
+        """Send ``event`` through the outbound chain to socketio's ``call`` and return the reply."""
+        return await self.outbound(outbound_context("call", event, data, kwargs, response_model))
+
+
+def outbound_context(
+    kind: Literal["emit", "call"],
+    event: Any,
+    data: Any,
+    kwargs: dict[str, Any],
+    response_model: Any,
+) -> OutboundContext:
+    """Read ``emit(event, data)``/``emit(model)`` into an ``OutboundContext``."""
+    if type(event) is str:
+        return OutboundContext(kind, event, data, kwargs, response_model)
+    if isinstance(event, BaseModel):
+        if data is not None:
+            raise TypeError(
+                f"Cannot provide both a model instance ({type(event).__name__}) and data to "
+                f"{kind}(): the model is the payload and names the event"
+            )
+        return OutboundContext(kind, None, event, kwargs, response_model)
+    if isinstance(event, str):
+        return OutboundContext(kind, str(event), data, kwargs, response_model)
+    if isinstance(event, type) and issubclass(event, BaseModel):
+        raise TypeError(f"{kind}() needs a model instance, got the class {event.__name__}")
+    raise TypeError(f"{kind}() expects an event name or a model instance, got {type(event).__name__}")
+
+
+def _checked(middleware: Any) -> Middleware:
+    if not isinstance(middleware, Middleware):
+        what = middleware.__name__ if isinstance(middleware, type) else type(middleware).__name__
+        hint = " (pass an instance, not the class)" if isinstance(middleware, type) else ""
+        raise TypeError(f"Expected a zndraw_socketio.Middleware instance, got {what}{hint}")
+    return middleware
+
+
+def _terminal(route: Route) -> InboundNext:
+    handler = route.handler
+    if route.is_coroutine:
+
+        async def call_handler(ctx: InboundContext) -> Any:
+            kwargs = ctx.kwargs
+            if kwargs is None:
+                return await handler(*ctx.lead, *ctx.values)
+            return await handler(*ctx.lead, *ctx.values, **kwargs)
+
+        return call_handler
+
+    async def call_sync_handler(ctx: InboundContext) -> Any:
+        kwargs = ctx.kwargs
+        result = handler(*ctx.lead, *ctx.values, **(kwargs or {}))
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    return call_sync_handler
+
+
+def _entry(route: Route, chain: InboundNext) -> Any:
+    """The function python-socketio calls: reads its positional arguments into a context."""
+    event, namespace = route.event, route.namespace
+    lead, handler_lead = route.lead, route.handler_lead
+    catch_event, catch_namespace = event == "*", namespace == "*"
+    sid_at = (catch_event + catch_namespace) if route.role == "server" else None
+    reply_encoded = route.kind == "event"
+
+    if not catch_event and not catch_namespace and reply_encoded:
+        if sid_at == 0 and lead == 1:
+
+            async def server_event(*args: Any) -> Any:
+                sid = args[0]
+                ctx = InboundContext(route, event, namespace, sid, args[:handler_lead], args[1:])
+                return encode(await chain(ctx))
+
+            return server_event
+        if sid_at is None and lead == 0:
+
+            async def client_event(*args: Any) -> Any:
+                return encode(await chain(InboundContext(route, event, namespace, None, (), args)))
+
+            return client_event
+
+    async def entry(*args: Any) -> Any:
+        ev = args[0] if catch_event else event
+        ns = args[catch_event] if catch_namespace else namespace
+        sid = args[sid_at] if sid_at is not None else None
+        ctx = InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:])
+        result = await chain(ctx)
+        return encode(result) if reply_encoded else result
+
+    return entry

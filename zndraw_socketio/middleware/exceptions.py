@@ -1,0 +1,125 @@
+"""Exceptions: user handlers by MRO, else RFC 9457 problem replies; refused connects stay refused."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from socketio import exceptions as sio_exceptions
+
+from ..context import EventContext, InboundContext
+from ..problems import internal_error_problem, validation_problem
+from .base import InboundNext, Middleware
+
+if TYPE_CHECKING:
+    from ..routing import Route
+
+__all__ = ["ExceptionHandler", "ExceptionHandlers", "ExceptionMiddleware"]
+
+ExceptionHandler = Callable[[EventContext, Any], Any | Awaitable[Any]]
+_REFUSALS = (ConnectionRefusedError, sio_exceptions.ConnectionRefusedError)
+
+
+class ExceptionHandlers:
+    """The user's exception handlers, keyed by exception type and namespace (``None``: global).
+
+    Lookup walks the exception's MRO, most specific class first; at each class a handler scoped to
+    the event's namespace wins over a global one. Results are cached until a handler is added.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: dict[tuple[str | None, type[BaseException]], ExceptionHandler] = {}
+        self._cache: dict[tuple[str, type[BaseException]], ExceptionHandler | None] = {}
+
+    def add(
+        self, exc_type: type[BaseException], handler: ExceptionHandler, namespace: str | None = None
+    ) -> None:
+        """Register ``handler`` for ``exc_type`` (and its subclasses) in ``namespace`` or globally."""
+        if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
+            raise TypeError(f"exception_handler() expects an exception class, got {exc_type!r}")
+        self._handlers[(namespace, exc_type)] = handler
+        self._cache.clear()
+
+    def lookup(self, namespace: str, exc_type: type[BaseException]) -> ExceptionHandler | None:
+        """The handler for an exception of ``exc_type`` raised in ``namespace``, if any."""
+        key = (namespace, exc_type)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        found = None
+        handlers = self._handlers
+        for cls in exc_type.__mro__:
+            found = handlers.get((namespace, cls)) or handlers.get((None, cls))
+            if found is not None:
+                break
+        self._cache[key] = found
+        return found
+
+    def __len__(self) -> int:
+        return len(self._handlers)
+
+    def __iter__(self):  # pragma: no cover - convenience for introspection
+        return iter(self._handlers.items())
+
+
+class ExceptionMiddleware(Middleware):
+    """Turns an exception inside the chain into a reply, so that no caller waits for a timeout.
+
+    A user handler registered with ``exception_handler`` gets ``(ctx, exc)`` and its return value
+    is the reply. Otherwise a ``pydantic.ValidationError`` replies with a 422 problem detail and
+    anything else with a 500 that reveals nothing about the exception. An exception raised by a
+    user handler falls back to the 500 too. In a connect handler every failure refuses the
+    connection, the reply (a problem detail by default) going to the client as the refusal's data;
+    ``ConnectionRefusedError`` always passes through untouched.
+    """
+
+    def __init__(self, handlers: ExceptionHandlers | None = None) -> None:
+        self.handlers = handlers if handlers is not None else ExceptionHandlers()
+
+    def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
+        reply_for = self.reply_for
+        if route.kind == "connect":
+
+            async def connect_step(ctx: InboundContext) -> Any:
+                try:
+                    return await call_next(ctx)
+                except _REFUSALS:
+                    raise
+                except Exception as exc:
+                    reply = await reply_for(ctx, exc)
+                    title = reply.get("title", "Connection refused") if isinstance(reply, dict) else reply
+                    raise sio_exceptions.ConnectionRefusedError(str(title), reply) from exc
+
+            return connect_step
+
+        async def exception_step(ctx: InboundContext) -> Any:
+            try:
+                return await call_next(ctx)
+            except Exception as exc:
+                return await reply_for(ctx, exc)
+
+        return exception_step
+
+    async def reply_for(self, ctx: InboundContext, exc: Exception) -> Any:
+        """The reply for ``exc``: the user handler's return value, else a problem detail.
+
+        Records the exception on ``ctx.error`` (and whether a user handler took it) for logging.
+        """
+        ctx.error = exc
+        handler = self.handlers.lookup(ctx.namespace, type(exc))
+        if handler is not None:
+            try:
+                reply = handler(ctx, exc)
+                if inspect.isawaitable(reply):
+                    reply = await reply
+            except Exception as handler_exc:
+                ctx.error = handler_exc
+            else:
+                ctx.state["exception_handled"] = True
+                return reply
+        if isinstance(ctx.error, ValidationError):
+            return validation_problem(ctx.error, ctx.event)
+        return internal_error_problem(ctx.event)

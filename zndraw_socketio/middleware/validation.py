@@ -1,0 +1,170 @@
+"""Validation: payloads coerced to the handler's type hints; outbound models serialised; replies
+to ``call(..., response_model=...)`` validated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import InitErrorDetails
+
+from ..adapters import encode, validator_for
+from ..context import InboundContext, OutboundContext
+from ..problems import ProblemDetail, ProblemDetailError, is_problem
+from .base import InboundNext, Middleware, OutboundNext
+
+if TYPE_CHECKING:
+    from ..routing import Route
+
+__all__ = ["ValidationMiddleware", "validate_response"]
+
+_PASSTHROUGH = frozenset({dict, str, bytes, type(None)})
+
+
+class ValidationMiddleware(Middleware):
+    """Coerces inbound payload arguments to the handler's annotations and serialises outbound data.
+
+    One payload parameter is validated directly (errors as pydantic reports them); several are
+    validated one by one and their errors merged, each location prefixed with the parameter name.
+    Too many or too few arguments fail the same way (``unexpected_positional_argument``,
+    ``missing_argument``). Reserved events (``connect``, ``disconnect``) drop what the handler does
+    not accept instead.
+    """
+
+    def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
+        params = route.params
+        validators = tuple(validator_for(p.annotation) for p in params)
+        if not params and route.var_positional:
+            return call_next  # takes anything as it comes
+        if len(params) == 1 and params[0].required and not route.var_positional:
+            validate = validators[0]
+            if not route.lenient:
+                if validate is None:
+
+                    async def check_one(ctx: InboundContext) -> Any:
+                        if len(ctx.args) != 1:
+                            _arity_error(route, ctx.args)
+                        return await call_next(ctx)
+
+                    return check_one
+
+                async def validate_one(ctx: InboundContext) -> Any:
+                    args = ctx.args
+                    if len(args) != 1:
+                        _arity_error(route, args)
+                    ctx.values = (validate(args[0]),)
+                    return await call_next(ctx)
+
+                return validate_one
+
+        def convert(args: tuple[Any, ...]) -> tuple[Any, ...]:
+            return _convert(route, validators, args)
+
+        async def validate_many(ctx: InboundContext) -> Any:
+            ctx.values = convert(ctx.args)
+            return await call_next(ctx)
+
+        return validate_many
+
+    def wrap_outbound(self, call_next: OutboundNext) -> OutboundNext:
+        async def serialise_step(ctx: OutboundContext) -> Any:
+            data = ctx.data
+            if isinstance(data, BaseModel):
+                ctx.data = data.model_dump(mode="json")
+            elif type(data) not in _PASSTHROUGH:
+                ctx.data = encode(data)
+            result = await call_next(ctx)
+            model = ctx.response_model
+            if model is None:
+                return result
+            return validate_response(model, result)
+
+        return serialise_step
+
+
+def validate_response(model: Any, value: Any) -> Any:
+    """Validate a ``call`` reply against ``model``.
+
+    A problem-detail reply that ``model`` does not accept raises ``ProblemDetailError``.
+    """
+    validate = validator_for(model)
+    if validate is None:
+        return value
+    try:
+        return validate(value)
+    except ValidationError:
+        if is_problem(value):
+            raise ProblemDetailError(ProblemDetail.model_validate(value)) from None
+        raise
+
+
+def _convert(
+    route: Route,
+    validators: tuple[Callable[[Any], Any] | None, ...],
+    args: tuple[Any, ...],
+) -> tuple[Any, ...]:
+    params = route.params
+    n = len(params)
+    given = len(args)
+    errors: list[InitErrorDetails] = []
+    values: list[Any] = []
+    if given > n and not route.var_positional:
+        if route.lenient:
+            args = args[:n]
+            given = n
+        else:
+            errors.extend(
+                {"type": "unexpected_positional_argument", "loc": (i,), "input": args[i]}
+                for i in range(n, given)
+            )
+    for i, (param, validate) in enumerate(zip(params, validators, strict=True)):
+        if i >= given:
+            if not param.required:
+                break  # the handler's defaults fill the rest
+            if not route.lenient:
+                errors.append({"type": "missing_argument", "loc": (param.name,), "input": args})
+                continue
+            raw = None
+        else:
+            raw = args[i]
+        if validate is None:
+            values.append(raw)
+            continue
+        try:
+            values.append(validate(raw))
+        except ValidationError as exc:
+            if n == 1 and not errors:
+                raise
+            errors.extend(_prefixed(param.name, exc))
+    if errors:
+        raise ValidationError.from_exception_data(route.event, errors)
+    if given > n:
+        values.extend(args[n:])
+    return tuple(values)
+
+
+def _prefixed(name: str, exc: ValidationError) -> list[InitErrorDetails]:
+    out: list[InitErrorDetails] = []
+    for err in exc.errors(include_url=False):
+        item: InitErrorDetails = {
+            "type": err["type"],
+            "loc": (name, *err["loc"]),
+            "input": err["input"],
+        }
+        if "ctx" in err:
+            item["ctx"] = err["ctx"]
+        out.append(item)
+    return out
+
+
+def _arity_error(route: Route, args: tuple[Any, ...]) -> None:
+    name = route.params[0].name
+    if not args:
+        errors: list[InitErrorDetails] = [{"type": "missing_argument", "loc": (name,), "input": args}]
+    else:
+        errors = [
+            {"type": "unexpected_positional_argument", "loc": (i,), "input": args[i]}
+            for i in range(1, len(args))
+        ]
+    raise ValidationError.from_exception_data(route.event, errors)

@@ -1,0 +1,143 @@
+"""Routes: a registered handler and what its signature says, worked out once at registration."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .middleware.base import Middleware
+
+__all__ = ["Param", "Route"]
+
+Role = Literal["server", "client"]
+Kind = Literal["event", "connect", "disconnect", "connect_error"]
+
+_RESERVED: dict[str, Kind] = {
+    "connect": "connect",
+    "disconnect": "disconnect",
+    "connect_error": "connect_error",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One handler parameter that receives a payload argument."""
+
+    name: str
+    annotation: Any  # ``inspect.Parameter.empty`` when there is none
+    default: Any  # ``inspect.Parameter.empty`` when required
+
+    @property
+    def required(self) -> bool:
+        """True when the parameter has no default."""
+        return self.default is inspect.Parameter.empty
+
+
+@dataclass(slots=True, eq=False)
+class Route:
+    """A handler registered for one event in one namespace (either may be ``"*"``).
+
+    ``lead`` counts the positional arguments python-socketio passes before the payload (the
+    catch-all event name and namespace, the sid, the connect environ); ``handler_lead`` how many of
+    those the handler accepts; ``params`` the parameters that receive payload arguments;
+    ``injected`` maps parameter names claimed by a middleware (dependency injection) to their
+    markers; ``returns`` the return annotation.
+    """
+
+    event: str
+    namespace: str
+    handler: Callable[..., Any]
+    role: Role
+    model: type | None = None
+    emits: tuple[Any, ...] = ()
+    middleware: tuple[Middleware, ...] = ()
+    kind: Kind = "event"
+    lead: int = 0
+    handler_lead: int = 0
+    params: tuple[Param, ...] = ()
+    var_positional: bool = False
+    returns: Any = inspect.Parameter.empty
+    hints: dict[str, Any] = field(default_factory=dict)
+    signature: inspect.Signature | None = None
+    is_coroutine: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        event: str,
+        namespace: str,
+        handler: Callable[..., Any],
+        role: Role,
+        *,
+        model: type | None = None,
+        emits: tuple[Any, ...] = (),
+        middleware: tuple[Middleware, ...] = (),
+    ) -> Route:
+        """Inspect ``handler`` once and describe how python-socketio will call it."""
+        kind = _RESERVED.get(event, "event")
+        lead = (event == "*") + (namespace == "*")
+        if role == "server" and kind != "connect_error":
+            lead += 1  # sid
+        if role == "server" and kind == "connect":
+            lead += 1  # environ; auth is the payload
+        signature = inspect.signature(handler)
+        hints = _type_hints(handler)
+        positional: list[inspect.Parameter] = []
+        var_positional = False
+        for p in signature.parameters.values():
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                positional.append(p)
+            elif p.kind is p.VAR_POSITIONAL:
+                var_positional = True
+        handler_lead = min(lead, len(positional))
+        params = tuple(
+            Param(p.name, hints.get(p.name, p.annotation), p.default) for p in positional[handler_lead:]
+        )
+        if model is not None and params and params[0].annotation is inspect.Parameter.empty:
+            params = (Param(params[0].name, model, params[0].default), *params[1:])
+        return cls(
+            event=event,
+            namespace=namespace,
+            handler=handler,
+            role=role,
+            model=model,
+            emits=emits,
+            middleware=middleware,
+            kind=kind,
+            lead=lead,
+            handler_lead=handler_lead,
+            params=params,
+            var_positional=var_positional,
+            returns=hints.get("return", signature.return_annotation),
+            hints=hints,
+            signature=signature,
+            is_coroutine=inspect.iscoroutinefunction(handler),
+        )
+
+    @property
+    def name(self) -> str:
+        """The handler's function name."""
+        return getattr(self.handler, "__name__", type(self.handler).__name__)
+
+    @property
+    def lenient(self) -> bool:
+        """Reserved events take what they accept: extra arguments are dropped, not rejected."""
+        return self.kind != "event"
+
+    def __repr__(self) -> str:
+        return f"Route({self.namespace!r}, {self.event!r}, {self.name})"
+
+
+def _type_hints(handler: Callable[..., Any]) -> dict[str, Any]:
+    target = handler if inspect.isfunction(handler) or inspect.ismethod(handler) else None
+    if target is None:
+        call = getattr(handler, "__call__", None)  # noqa: B004 - a callable object's own method
+        target = call if call is not None else handler
+    try:
+        return typing.get_type_hints(target, include_extras=True)
+    except Exception:  # unresolvable forward references: fall back to the raw annotations
+        return dict(getattr(target, "__annotations__", {}))

@@ -1,0 +1,267 @@
+"""The faces users hold: thin wrappers that delegate everything to one ``Core``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar, overload
+
+import socketio
+from pydantic import BaseModel
+
+from .core import Core
+from .middleware.base import Middleware
+from .middleware.exceptions import ExceptionHandler
+from .routing import Role, Route
+
+__all__ = ["AsyncClientWrapper", "AsyncServerWrapper", "wrap"]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+# attributes that live on the wrapper itself; every other public name is the socketio object's
+_OWN = frozenset({"sio", "app"})
+# socketio state that must not be replaced through the wrapper
+_GUARDED = frozenset({"handlers", "namespace_handlers"})
+
+
+class _AsyncFace:
+    """What every asynchronous face shares: registration, emit/call and passthrough."""
+
+    _role: Role = "server"
+
+    sio: Any
+    """The wrapped python-socketio object, for anything the wrapper does not cover."""
+    app: Any
+    """The ASGI app (e.g. FastAPI) handlers and dependencies may reach; ``None`` until set."""
+
+    def __init__(self, sio: Any, *, middleware: Iterable[Middleware] = ()) -> None:
+        object.__setattr__(self, "sio", sio)
+        object.__setattr__(self, "app", None)
+        object.__setattr__(self, "_core", Core(sio, self._role, middleware))
+
+    # -- passthrough ---------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in _OWN:
+            raise AttributeError(name)
+        return getattr(self.sio, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _OWN or name.startswith("_"):
+            object.__setattr__(self, name, value)
+        elif name in _GUARDED:
+            raise AttributeError(f"{name!r} is socketio's handler table; register with .on()")
+        else:
+            setattr(self.sio, name, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.sio!r})"
+
+    # -- middleware ----------------------------------------------------------------------------
+    @property
+    def middleware(self) -> tuple[Middleware, ...]:
+        """The whole stack, outer to inner, built-in stages included."""
+        return self._core.stack
+
+    def add_middleware(self, middleware: Middleware) -> None:
+        """Add a middleware inside the ones already added; every chain is composed again."""
+        self._core.add_middleware(middleware)
+
+    # -- handlers ------------------------------------------------------------------------------
+    @overload
+    def on(
+        self,
+        event: str | type[BaseModel],
+        handler: None = None,
+        *,
+        namespace: str | None = None,
+        emits: Sequence[type[BaseModel]] = (),
+        middleware: Sequence[Middleware] = (),
+    ) -> Callable[[F], F]: ...
+
+    @overload
+    def on(
+        self,
+        event: str | type[BaseModel],
+        handler: F,
+        *,
+        namespace: str | None = None,
+        emits: Sequence[type[BaseModel]] = (),
+        middleware: Sequence[Middleware] = (),
+    ) -> F: ...
+
+    def on(
+        self,
+        event: str | type[BaseModel],
+        handler: Callable[..., Any] | None = None,
+        *,
+        namespace: str | None = None,
+        emits: Sequence[type[BaseModel]] = (),
+        middleware: Sequence[Middleware] = (),
+    ) -> Any:
+        """Register a handler for ``event``: a name, or a model class whose name is the event.
+
+        The handler's payload parameters are validated against their type hints (a handler
+        registered for a model validates its first payload parameter against it when that has no
+        hint) and its return value is the reply. ``emits`` documents the models the handler
+        emits; ``middleware`` runs for this handler only, inside the global middleware.
+        Usable as ``@tsio.on(Ping)``, ``@tsio.on("name")`` and ``tsio.on("name", handler)``.
+        """
+        core = self._core
+        name = core.naming.event_for(event)
+        model = event if isinstance(event, type) else None
+        ns = namespace or "/"
+
+        def register(fn: Any) -> Any:
+            route = Route.build(
+                name,
+                ns,
+                fn,
+                core.role,
+                model=model,
+                emits=tuple(emits),
+                middleware=tuple(middleware),
+            )
+            core.register(route)
+            return fn
+
+        if handler is None:
+            return register
+        return register(handler)
+
+    @overload
+    def event(self, handler: F, /) -> F: ...
+
+    @overload
+    def event(
+        self,
+        handler: None = None,
+        /,
+        *,
+        namespace: str | None = None,
+        emits: Sequence[type[BaseModel]] = (),
+        middleware: Sequence[Middleware] = (),
+    ) -> Callable[[F], F]: ...
+
+    def event(
+        self,
+        handler: Callable[..., Any] | None = None,
+        /,
+        *,
+        namespace: str | None = None,
+        emits: Sequence[type[BaseModel]] = (),
+        middleware: Sequence[Middleware] = (),
+    ) -> Any:
+        """Register a handler whose function name is the event name (``@tsio.event``)."""
+
+        def register(fn: Any) -> Any:
+            return self.on(fn.__name__, fn, namespace=namespace, emits=emits, middleware=middleware)
+
+        if handler is None:
+            return register
+        return register(handler)
+
+    def exception_handler(
+        self, exc_type: type[BaseException], *, namespace: str | None = None
+    ) -> Callable[[F], F]:
+        """Register ``async def handler(ctx: EventContext, exc)`` for ``exc_type``; its return
+        value is the reply. ``namespace`` scopes it to one namespace."""
+
+        def register(fn: F) -> F:
+            handler: ExceptionHandler = fn
+            self._core.exception_handlers.add(exc_type, handler, namespace)
+            return fn
+
+        return register
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """The registered handlers, in registration order."""
+        return tuple(self._core.routes.values())
+
+    # -- outbound ------------------------------------------------------------------------------
+    async def emit(self, event: str | BaseModel, data: Any = None, /, **kwargs: Any) -> Any:
+        """Emit ``event``: a model instance (named by its class) or a name with ``data``.
+
+        Keyword arguments reach socketio's ``emit`` unchanged.
+        """
+        return await self._core.emit(event, data, kwargs)
+
+    @overload
+    async def call(self, event: BaseModel, /, *, response_model: type[T], **kwargs: Any) -> T: ...
+
+    @overload
+    async def call(self, event: str, data: Any, /, *, response_model: type[T], **kwargs: Any) -> T: ...
+
+    @overload
+    async def call(
+        self,
+        event: str | BaseModel,
+        data: Any = None,
+        /,
+        *,
+        response_model: None = None,
+        **kwargs: Any,
+    ) -> Any: ...
+
+    @overload
+    async def call(
+        self, event: str | BaseModel, data: Any = None, /, *, response_model: Any, **kwargs: Any
+    ) -> Any: ...
+
+    async def call(
+        self,
+        event: str | BaseModel,
+        data: Any = None,
+        /,
+        *,
+        response_model: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Emit ``event`` and wait for the reply, validated against ``response_model`` if given.
+
+        A problem-detail reply that ``response_model`` does not accept raises
+        ``ProblemDetailError``. Keyword arguments reach socketio's ``call`` unchanged.
+        """
+        return await self._core.call(event, data, kwargs, response_model)
+
+
+class AsyncServerWrapper(_AsyncFace):
+    """A typed face over ``socketio.AsyncServer``."""
+
+    _role: Role = "server"
+
+    def __call__(self) -> AsyncServerWrapper:
+        """Return the wrapper itself, so that ``Depends(tsio)`` injects it into a FastAPI route."""
+        return self
+
+
+class AsyncClientWrapper(_AsyncFace):
+    """A typed face over ``socketio.AsyncClient``."""
+
+    _role: Role = "client"
+
+
+@overload
+def wrap(sio: socketio.AsyncServer, *, middleware: Iterable[Middleware] = ()) -> AsyncServerWrapper: ...
+
+
+@overload
+def wrap(sio: socketio.AsyncClient, *, middleware: Iterable[Middleware] = ()) -> AsyncClientWrapper: ...
+
+
+@overload
+def wrap(sio: Any, *, middleware: Iterable[Middleware] = ()) -> Any: ...
+
+
+def wrap(sio: Any, *, middleware: Iterable[Middleware] = ()) -> Any:
+    """Wrap a python-socketio object in its typed face, with ``middleware`` installed.
+
+    Raises ``TypeError`` for anything that is not a socketio object this package wraps.
+    """
+    if isinstance(sio, socketio.AsyncServer):
+        return AsyncServerWrapper(sio, middleware=middleware)
+    if isinstance(sio, socketio.AsyncClient):
+        return AsyncClientWrapper(sio, middleware=middleware)
+    raise TypeError(
+        f"Expected socketio instance (socketio.AsyncServer or socketio.AsyncClient), got {type(sio).__name__}"
+    )
