@@ -2,7 +2,9 @@
 as one ordered middleware chain that every inbound and outbound event passes through."""
 
 from .context import EventContext, InboundContext, OutboundContext
+from .dependencies import Depends
 from .middleware import (
+    DependenciesMiddleware,
     ExceptionMiddleware,
     LoggingMiddleware,
     Middleware,
@@ -10,7 +12,9 @@ from .middleware import (
     ValidationMiddleware,
 )
 from .names import get_event_name
+from .params import Emits
 from .problems import ProblemDetail, ProblemDetailError
+from .request import SioRequest
 from .routing import Route
 from .wrappers import AsyncClientWrapper, AsyncServerWrapper, wrap
 
@@ -19,6 +23,9 @@ __version__ = "0.2.0.dev0"
 __all__ = [
     "AsyncClientWrapper",
     "AsyncServerWrapper",
+    "DependenciesMiddleware",
+    "Depends",
+    "Emits",
     "EventContext",
     "ExceptionMiddleware",
     "InboundContext",
@@ -29,6 +36,7 @@ __all__ = [
     "ProblemDetail",
     "ProblemDetailError",
     "Route",
+    "SioRequest",
     "ValidationMiddleware",
     "__version__",
     "get_event_name",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -11,10 +11,12 @@ from pydantic import BaseModel
 from .adapters import encode
 from .context import InboundContext, OutboundContext
 from .middleware.base import InboundNext, Middleware, OutboundNext
+from .middleware.dependencies import DependenciesMiddleware
 from .middleware.exceptions import ExceptionHandlers, ExceptionMiddleware
 from .middleware.logging import LoggingMiddleware
 from .middleware.naming import NamingMiddleware
 from .middleware.validation import ValidationMiddleware
+from .request import AUTH_KEY, SioRequest
 from .routing import Role, Route
 
 __all__ = ["Core"]
@@ -36,6 +38,9 @@ class Core:
         self.logging = LoggingMiddleware()
         self.exceptions = ExceptionMiddleware(self.exception_handlers)
         self.validation = ValidationMiddleware()
+        self.app: Any = None
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.dependencies = DependenciesMiddleware(self.dependency_overrides, self.make_request)
         self.user: list[Middleware] = [_checked(mw) for mw in middleware]
         self.routes: dict[tuple[str, str], Route] = {}
         self.outbound: OutboundNext = self._compose_outbound()
@@ -43,8 +48,9 @@ class Core:
     # -- the stack -----------------------------------------------------------------------------
     @property
     def stack(self) -> tuple[Middleware, ...]:
-        """Every stage, outer to inner: naming, logging, exceptions, user middleware, validation."""
-        return (self.naming, self.logging, self.exceptions, *self.user, self.validation)
+        """Every stage, outer to inner: naming, logging, exceptions, user middleware, validation,
+        dependencies."""
+        return (self.naming, self.logging, self.exceptions, *self.user, self.validation, self.dependencies)
 
     def add_middleware(self, middleware: Middleware) -> None:
         """Append a user middleware (innermost of the user layers) and recompose every chain."""
@@ -66,7 +72,29 @@ class Core:
         self._install(route)
 
     def _install(self, route: Route) -> None:
-        self.sio.on(route.event, self.compile(route), namespace=route.namespace)
+        sio = self.sio
+        ns = route.namespace
+        sio.on(route.event, self.compile(route), namespace=ns)
+        if (
+            route.injected
+            and self.role == "server"
+            and ns != "*"
+            and "connect" not in sio.handlers.get(ns, {})
+        ):
+            # dependencies may ask for the connect auth: keep it, even with no connect handler
+            sio.on("connect", _auth_recorder(ns), namespace=ns)
+
+    def make_request(self, ctx: InboundContext) -> SioRequest:
+        """The request object for ``ctx``'s connection (attributes ``None`` on a client)."""
+        environ = None
+        if ctx.sid is not None and self.role == "server":
+            try:
+                environ = self.sio.get_environ(ctx.sid, ctx.namespace)
+            except (KeyError, AttributeError):  # pragma: no cover - already gone
+                environ = None
+        return SioRequest(
+            app=self.app, environ=environ, sid=ctx.sid, namespace=ctx.namespace, event=ctx.event
+        )
 
     def compile(self, route: Route) -> Any:
         """The ``async def`` python-socketio calls for ``route``: its whole inbound chain."""
@@ -77,6 +105,7 @@ class Core:
             *self.user,
             *route.middleware,
             self.validation,
+            self.dependencies,
         )
         chain = _terminal(route)
         for mw in reversed(layers):
@@ -164,6 +193,14 @@ def _terminal(route: Route) -> InboundNext:
     return call_sync_handler
 
 
+def _auth_recorder(namespace: str) -> Callable[..., Any]:
+    async def remember_auth(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        if isinstance(environ, dict):
+            environ.setdefault(AUTH_KEY, {})[namespace] = auth
+
+    return remember_auth
+
+
 def _entry(route: Route, chain: InboundNext) -> Any:
     """The function python-socketio calls: reads its positional arguments into a context."""
     event, namespace = route.event, route.namespace
@@ -196,4 +233,15 @@ def _entry(route: Route, chain: InboundNext) -> Any:
         result = await chain(ctx)
         return encode(result) if reply_encoded else result
 
-    return entry
+    if route.kind != "connect" or route.role != "server":
+        return entry
+
+    async def connect_entry(*args: Any) -> Any:
+        # remember the auth per namespace, for SioRequest.auth in later events
+        environ = args[lead - 1]
+        if isinstance(environ, dict):
+            ns = args[0] if catch_namespace else namespace
+            environ.setdefault(AUTH_KEY, {})[ns] = args[lead] if len(args) > lead else None
+        return await entry(*args)
+
+    return connect_entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 __all__ = [
     "ProblemDetail",
     "ProblemDetailError",
+    "http_problem",
     "internal_error_problem",
     "is_problem",
     "validation_problem",
@@ -70,6 +72,22 @@ def validation_problem(exc: ValidationError, event: str) -> dict[str, Any]:
         "detail": f"{count} validation error{'s' if count != 1 else ''} for event {event!r}",
         "instance": event,
         "errors": errors,
+    }
+
+
+def http_problem(status: int, detail: Any, event: str) -> dict[str, Any]:
+    """The reply for an ``HTTPException`` raised in a handler or dependency: its status and detail."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    return {
+        "kind": "error",
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail if detail is None or isinstance(detail, str) else json.dumps(detail, default=str),
+        "instance": event,
     }
 
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .dependencies import Dependant, injection_for, plan_dependant
+
 if TYPE_CHECKING:
     from .middleware.base import Middleware
 
@@ -44,8 +46,8 @@ class Route:
     ``lead`` counts the positional arguments python-socketio passes before the payload (the
     catch-all event name and namespace, the sid, the connect environ); ``handler_lead`` how many of
     those the handler accepts; ``params`` the parameters that receive payload arguments;
-    ``injected`` maps parameter names claimed by a middleware (dependency injection) to their
-    markers; ``returns`` the return annotation.
+    ``injected`` pairs the injected parameters' names with their dependency plans (or the
+    request/context sources); ``returns`` the return annotation.
     """
 
     event: str
@@ -60,6 +62,7 @@ class Route:
     handler_lead: int = 0
     params: tuple[Param, ...] = ()
     var_positional: bool = False
+    injected: tuple[tuple[str, Any], ...] = ()
     returns: Any = inspect.Parameter.empty
     hints: dict[str, Any] = field(default_factory=dict)
     signature: inspect.Signature | None = None
@@ -87,12 +90,27 @@ class Route:
         signature = inspect.signature(handler)
         hints = _type_hints(handler)
         positional: list[inspect.Parameter] = []
+        injected: list[tuple[str, Any]] = []
         var_positional = False
         for p in signature.parameters.values():
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-                positional.append(p)
-            elif p.kind is p.VAR_POSITIONAL:
+            if p.kind is p.VAR_POSITIONAL:
                 var_positional = True
+                continue
+            if p.kind is p.VAR_KEYWORD:
+                continue
+            found = injection_for(hints.get(p.name, p.annotation), p.default)
+            if found is not None:
+                source, bare = found
+                if not isinstance(source, str):
+                    source = plan_dependant(source, bare, owner=_qualname(handler))
+                injected.append((p.name, source))
+            elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                if injected:
+                    raise TypeError(
+                        f"{_qualname(handler)}: payload parameter {p.name!r} comes after injected "
+                        f"parameter {injected[-1][0]!r}; put injected parameters last"
+                    )
+                positional.append(p)
         handler_lead = min(lead, len(positional))
         params = tuple(
             Param(p.name, hints.get(p.name, p.annotation), p.default) for p in positional[handler_lead:]
@@ -112,6 +130,7 @@ class Route:
             handler_lead=handler_lead,
             params=params,
             var_positional=var_positional,
+            injected=tuple(injected),
             returns=hints.get("return", signature.return_annotation),
             hints=hints,
             signature=signature,
@@ -124,12 +143,21 @@ class Route:
         return getattr(self.handler, "__name__", type(self.handler).__name__)
 
     @property
+    def has_yield(self) -> bool:
+        """True when a dependency of the handler is a generator that needs closing."""
+        return any(isinstance(src, Dependant) and src.has_yield for _, src in self.injected)
+
+    @property
     def lenient(self) -> bool:
         """Reserved events take what they accept: extra arguments are dropped, not rejected."""
         return self.kind != "event"
 
     def __repr__(self) -> str:
         return f"Route({self.namespace!r}, {self.event!r}, {self.name})"
+
+
+def _qualname(handler: Any) -> str:
+    return getattr(handler, "__qualname__", None) or type(handler).__name__
 
 
 def _type_hints(handler: Callable[..., Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 # attributes that live on the wrapper itself; every other public name is the socketio object's
-_OWN = frozenset({"sio", "app"})
+_OWN = frozenset({"sio", "app", "dependency_overrides"})
 # socketio state that must not be replaced through the wrapper
 _GUARDED = frozenset({"handlers", "namespace_handlers"})
 
@@ -31,13 +31,25 @@ class _AsyncFace:
 
     sio: Any
     """The wrapped python-socketio object, for anything the wrapper does not cover."""
-    app: Any
-    """The ASGI app (e.g. FastAPI) handlers and dependencies may reach; ``None`` until set."""
 
     def __init__(self, sio: Any, *, middleware: Iterable[Middleware] = ()) -> None:
         object.__setattr__(self, "sio", sio)
-        object.__setattr__(self, "app", None)
         object.__setattr__(self, "_core", Core(sio, self._role, middleware))
+
+    @property
+    def app(self) -> Any:
+        """The ASGI app (e.g. FastAPI) that dependencies reach as ``request.app``; ``None`` until
+        set. It is read when an event arrives, so it may be set after handlers are registered."""
+        return self._core.app
+
+    @app.setter
+    def app(self, value: Any) -> None:
+        self._core.app = value
+
+    @property
+    def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:
+        """``{original: replacement}`` for tests, as in FastAPI; read at event time."""
+        return self._core.dependency_overrides
 
     # -- passthrough ---------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:

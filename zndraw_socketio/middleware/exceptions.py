@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from socketio import exceptions as sio_exceptions
+from starlette.exceptions import HTTPException
 
 from ..context import EventContext, InboundContext
-from ..problems import internal_error_problem, validation_problem
+from ..problems import http_problem, internal_error_problem, validation_problem
 from .base import InboundNext, Middleware
 
 if TYPE_CHECKING:
@@ -69,10 +70,11 @@ class ExceptionMiddleware(Middleware):
     """Turns an exception inside the chain into a reply, so that no caller waits for a timeout.
 
     A user handler registered with ``exception_handler`` gets ``(ctx, exc)`` and its return value
-    is the reply. Otherwise a ``pydantic.ValidationError`` replies with a 422 problem detail and
-    anything else with a 500 that reveals nothing about the exception. An exception raised by a
-    user handler falls back to the 500 too. In a connect handler every failure refuses the
-    connection, the reply (a problem detail by default) going to the client as the refusal's data;
+    is the reply. Otherwise a ``pydantic.ValidationError`` replies with a 422 problem detail, an
+    ``HTTPException`` (FastAPI's or Starlette's) with its status and detail, and anything else
+    with a 500 that reveals nothing about the exception. An exception raised by a user handler
+    falls back to the 500 too. In a connect handler every failure refuses the connection, the
+    reply (a problem detail by default) going to the client as the refusal's data;
     ``ConnectionRefusedError`` always passes through untouched.
     """
 
@@ -120,6 +122,9 @@ class ExceptionMiddleware(Middleware):
             else:
                 ctx.state["exception_handled"] = True
                 return reply
-        if isinstance(ctx.error, ValidationError):
-            return validation_problem(ctx.error, ctx.event)
+        error = ctx.error
+        if isinstance(error, ValidationError):
+            return validation_problem(error, ctx.event)
+        if isinstance(error, HTTPException):
+            return http_problem(error.status_code, error.detail, ctx.event)
         return internal_error_problem(ctx.event)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 import structlog.contextvars
 from socketio import exceptions as sio_exceptions
+from starlette.exceptions import HTTPException
 
 from ..context import InboundContext, OutboundContext
 from ..problems import ProblemDetailError
@@ -25,6 +26,7 @@ _QUIET: tuple[type[BaseException], ...] = (
     ConnectionRefusedError,
     sio_exceptions.ConnectionRefusedError,
     ProblemDetailError,
+    HTTPException,
 )
 
 
