@@ -16,13 +16,25 @@ from .params import Emits
 from .problems import ProblemDetail, ProblemDetailError
 from .request import SioRequest
 from .routing import Route
-from .wrappers import AsyncClientWrapper, AsyncServerWrapper, wrap
+from .wrappers import (
+    AsyncClientWrapper,
+    AsyncManagerWrapper,
+    AsyncServerWrapper,
+    AsyncSimpleClientWrapper,
+    ManagerWrapper,
+    SimpleClientWrapper,
+    SyncClientWrapper,
+    SyncServerWrapper,
+    wrap,
+)
 
 __version__ = "0.2.0.dev0"
 
 __all__ = [
     "AsyncClientWrapper",
+    "AsyncManagerWrapper",
     "AsyncServerWrapper",
+    "AsyncSimpleClientWrapper",
     "DependenciesMiddleware",
     "Depends",
     "Emits",
@@ -30,13 +42,17 @@ __all__ = [
     "ExceptionMiddleware",
     "InboundContext",
     "LoggingMiddleware",
+    "ManagerWrapper",
     "Middleware",
     "NamingMiddleware",
     "OutboundContext",
     "ProblemDetail",
     "ProblemDetailError",
     "Route",
+    "SimpleClientWrapper",
     "SioRequest",
+    "SyncClientWrapper",
+    "SyncServerWrapper",
     "ValidationMiddleware",
     "__version__",
     "get_event_name",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
+from time import perf_counter
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from ._drive import drive
 from .adapters import encode
 from .context import InboundContext, OutboundContext
 from .middleware.base import InboundNext, Middleware, OutboundNext
@@ -15,7 +17,7 @@ from .middleware.dependencies import DependenciesMiddleware
 from .middleware.exceptions import ExceptionHandlers, ExceptionMiddleware
 from .middleware.logging import LoggingMiddleware
 from .middleware.naming import NamingMiddleware
-from .middleware.validation import ValidationMiddleware
+from .middleware.validation import ValidationMiddleware, validate_response
 from .request import AUTH_KEY, SioRequest
 from .routing import Role, Route
 
@@ -30,9 +32,12 @@ class Core:
     handler table. The outbound chain is composed the same way, once per stack.
     """
 
-    def __init__(self, sio: Any, role: Role, middleware: Iterable[Middleware] = ()) -> None:
+    def __init__(
+        self, sio: Any, role: Role, middleware: Iterable[Middleware] = (), *, is_async: bool = True
+    ) -> None:
         self.sio = sio
         self.role: Role = role
+        self.is_async = is_async
         self.exception_handlers = ExceptionHandlers()
         self.naming = NamingMiddleware()
         self.logging = LoggingMiddleware()
@@ -41,7 +46,7 @@ class Core:
         self.app: Any = None
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.dependencies = DependenciesMiddleware(self.dependency_overrides, self.make_request)
-        self.user: list[Middleware] = [_checked(mw) for mw in middleware]
+        self.user: list[Middleware] = [self._checked(mw) for mw in middleware]
         self.routes: dict[tuple[str, str], Route] = {}
         self.outbound: OutboundNext = self._compose_outbound()
 
@@ -54,7 +59,7 @@ class Core:
 
     def add_middleware(self, middleware: Middleware) -> None:
         """Append a user middleware (innermost of the user layers) and recompose every chain."""
-        self.user.append(_checked(middleware))
+        self.user.append(self._checked(middleware))
         self.recompose()
 
     def recompose(self) -> None:
@@ -67,9 +72,23 @@ class Core:
     def register(self, route: Route) -> None:
         """Compile ``route``'s chain and store it in python-socketio's handler table."""
         for mw in route.middleware:
-            _checked(mw)
+            self._checked(mw)
+        if not self.is_async and route.needs_async:
+            raise TypeError(
+                f"{route.name} is async or has an async dependency: a synchronous socketio face "
+                "runs synchronous handlers and dependencies only"
+            )
         self.routes[(route.namespace, route.event)] = route
         self._install(route)
+
+    def _checked(self, middleware: Any) -> Middleware:
+        if not isinstance(middleware, Middleware):
+            what = middleware.__name__ if isinstance(middleware, type) else type(middleware).__name__
+            hint = " (pass an instance, not the class)" if isinstance(middleware, type) else ""
+            raise TypeError(f"Expected a zndraw_socketio.Middleware instance, got {what}{hint}")
+        if not self.is_async:
+            middleware.check_sync()
+        return middleware
 
     def _install(self, route: Route) -> None:
         sio = self.sio
@@ -82,7 +101,7 @@ class Core:
             and "connect" not in sio.handlers.get(ns, {})
         ):
             # dependencies may ask for the connect auth: keep it, even with no connect handler
-            sio.on("connect", _auth_recorder(ns), namespace=ns)
+            sio.on("connect", _auth_recorder(ns, self.is_async), namespace=ns)
 
     def make_request(self, ctx: InboundContext) -> SioRequest:
         """The request object for ``ctx``'s connection (attributes ``None`` on a client)."""
@@ -110,7 +129,14 @@ class Core:
         chain = _terminal(route)
         for mw in reversed(layers):
             chain = mw.wrap_inbound(route, chain)
-        return _entry(route, chain)
+        entry = _entry(route, chain)
+        if self.is_async:
+            return entry
+
+        def sync_entry(*args: Any) -> Any:
+            return drive(entry(*args))
+
+        return sync_entry
 
     # -- outbound ------------------------------------------------------------------------------
     def _compose_outbound(self) -> OutboundNext:
@@ -118,16 +144,21 @@ class Core:
         raw_emit = sio.emit
         raw_call = getattr(sio, "call", None)
 
+        is_async = self.is_async
+
         async def raw(ctx: OutboundContext) -> Any:
             if ctx.kind == "emit":
-                return await raw_emit(ctx.event, ctx.data, **ctx.kwargs)
-            if raw_call is None:
+                sent = raw_emit(ctx.event, ctx.data, **ctx.kwargs)
+            elif raw_call is None:
                 raise TypeError(f"{type(sio).__name__} cannot call(): it has no call method")
-            return await raw_call(ctx.event, ctx.data, **ctx.kwargs)
+            else:
+                sent = raw_call(ctx.event, ctx.data, **ctx.kwargs)
+            return await sent if is_async else sent
 
         chain: OutboundNext = raw
+        sync = not is_async
         for mw in reversed(self.stack):
-            chain = mw.wrap_outbound(chain)
+            chain = mw.wrap_outbound(chain, sync=sync)
         return chain
 
     async def emit(self, event: Any, data: Any, kwargs: dict[str, Any]) -> Any:
@@ -137,6 +168,30 @@ class Core:
     async def call(self, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
         """Send ``event`` through the outbound chain to socketio's ``call`` and return the reply."""
         return await self.outbound(outbound_context("call", event, data, kwargs, response_model))
+
+    def emit_sync(self, event: Any, data: Any, kwargs: dict[str, Any]) -> Any:
+        """``emit`` for synchronous faces."""
+        return drive(self.outbound(outbound_context("emit", event, data, kwargs, None)))
+
+    def call_sync(self, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
+        """``call`` for synchronous faces."""
+        return drive(self.outbound(outbound_context("call", event, data, kwargs, response_model)))
+
+    def received(self, raw: Any, response_model: Any) -> tuple[str, Any]:
+        """Read a simple client's ``receive()`` result into ``(event, data)``, validating ``data``
+        against ``response_model`` when given, and log it as an inbound event."""
+        event, *args = raw
+        data = args[0] if len(args) == 1 else (tuple(args) if args else None)
+        namespace = getattr(self.sio, "namespace", None) or "/"
+        start = perf_counter()
+        try:
+            if response_model is not None:
+                data = validate_response(response_model, data)
+        except Exception as exc:
+            self.logging.record("in", event, None, namespace, start, exc)
+            raise
+        self.logging.record("in", event, None, namespace, start, None)
+        return event, data
 
 
 def outbound_context(
@@ -163,14 +218,6 @@ def outbound_context(
     raise TypeError(f"{kind}() expects an event name or a model instance, got {type(event).__name__}")
 
 
-def _checked(middleware: Any) -> Middleware:
-    if not isinstance(middleware, Middleware):
-        what = middleware.__name__ if isinstance(middleware, type) else type(middleware).__name__
-        hint = " (pass an instance, not the class)" if isinstance(middleware, type) else ""
-        raise TypeError(f"Expected a zndraw_socketio.Middleware instance, got {what}{hint}")
-    return middleware
-
-
 def _terminal(route: Route) -> InboundNext:
     handler = route.handler
     if route.is_coroutine:
@@ -193,12 +240,18 @@ def _terminal(route: Route) -> InboundNext:
     return call_sync_handler
 
 
-def _auth_recorder(namespace: str) -> Callable[..., Any]:
-    async def remember_auth(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+def _auth_recorder(namespace: str, is_async: bool) -> Callable[..., Any]:
+    def remember_auth(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         if isinstance(environ, dict):
             environ.setdefault(AUTH_KEY, {})[namespace] = auth
 
-    return remember_auth
+    if not is_async:
+        return remember_auth
+
+    async def remember_auth_async(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        remember_auth(sid, environ, auth)
+
+    return remember_auth_async
 
 
 def _entry(route: Route, chain: InboundNext) -> Any:

@@ -44,7 +44,8 @@ class Route:
     """A handler registered for one event in one namespace (either may be ``"*"``).
 
     ``lead`` counts the positional arguments python-socketio passes before the payload (the
-    catch-all event name and namespace, the sid, the connect environ); ``handler_lead`` how many of
+    catch-all event name and namespace, the sid, the connect environ); ``sync`` marks a route of a
+    synchronous face; ``handler_lead`` how many of
     those the handler accepts; ``params`` the parameters that receive payload arguments;
     ``injected`` pairs the injected parameters' names with their dependency plans (or the
     request/context sources); ``returns`` the return annotation.
@@ -58,6 +59,7 @@ class Route:
     emits: tuple[Any, ...] = ()
     middleware: tuple[Middleware, ...] = ()
     kind: Kind = "event"
+    sync: bool = False
     lead: int = 0
     handler_lead: int = 0
     params: tuple[Param, ...] = ()
@@ -79,6 +81,7 @@ class Route:
         model: type | None = None,
         emits: tuple[Any, ...] = (),
         middleware: tuple[Middleware, ...] = (),
+        sync: bool = False,
     ) -> Route:
         """Inspect ``handler`` once and describe how python-socketio will call it."""
         kind = _RESERVED.get(event, "event")
@@ -126,6 +129,7 @@ class Route:
             emits=emits,
             middleware=middleware,
             kind=kind,
+            sync=sync,
             lead=lead,
             handler_lead=handler_lead,
             params=params,
@@ -146,6 +150,13 @@ class Route:
     def has_yield(self) -> bool:
         """True when a dependency of the handler is a generator that needs closing."""
         return any(isinstance(src, Dependant) and src.has_yield for _, src in self.injected)
+
+    @property
+    def needs_async(self) -> bool:
+        """True when the handler or one of its dependencies must be awaited."""
+        return self.is_coroutine or any(
+            isinstance(src, Dependant) and src.needs_async for _, src in self.injected
+        )
 
     @property
     def lenient(self) -> bool:

@@ -1,4 +1,4 @@
-"""The faces users hold: thin wrappers that delegate everything to one ``Core``."""
+"""The faces users hold: thin wrappers over one ``Core``, one per kind of socketio object."""
 
 from __future__ import annotations
 
@@ -7,13 +7,24 @@ from typing import Any, TypeVar, overload
 
 import socketio
 from pydantic import BaseModel
+from typing_extensions import TypeForm
 
 from .core import Core
 from .middleware.base import Middleware
 from .middleware.exceptions import ExceptionHandler
 from .routing import Role, Route
 
-__all__ = ["AsyncClientWrapper", "AsyncServerWrapper", "wrap"]
+__all__ = [
+    "AsyncClientWrapper",
+    "AsyncManagerWrapper",
+    "AsyncServerWrapper",
+    "AsyncSimpleClientWrapper",
+    "ManagerWrapper",
+    "SimpleClientWrapper",
+    "SyncClientWrapper",
+    "SyncServerWrapper",
+    "wrap",
+]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,34 +35,19 @@ _OWN = frozenset({"sio", "app", "dependency_overrides"})
 _GUARDED = frozenset({"handlers", "namespace_handlers"})
 
 
-class _AsyncFace:
-    """What every asynchronous face shares: registration, emit/call and passthrough."""
+class _Face:
+    """What every face shares: the core, the middleware stack, ``.app`` and passthrough."""
 
     _role: Role = "server"
+    _is_async: bool = True
 
     sio: Any
     """The wrapped python-socketio object, for anything the wrapper does not cover."""
 
     def __init__(self, sio: Any, *, middleware: Iterable[Middleware] = ()) -> None:
         object.__setattr__(self, "sio", sio)
-        object.__setattr__(self, "_core", Core(sio, self._role, middleware))
+        object.__setattr__(self, "_core", Core(sio, self._role, middleware, is_async=self._is_async))
 
-    @property
-    def app(self) -> Any:
-        """The ASGI app (e.g. FastAPI) that dependencies reach as ``request.app``; ``None`` until
-        set. It is read when an event arrives, so it may be set after handlers are registered."""
-        return self._core.app
-
-    @app.setter
-    def app(self, value: Any) -> None:
-        self._core.app = value
-
-    @property
-    def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:
-        """``{original: replacement}`` for tests, as in FastAPI; read at event time."""
-        return self._core.dependency_overrides
-
-    # -- passthrough ---------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name in _OWN:
             raise AttributeError(name)
@@ -68,7 +64,16 @@ class _AsyncFace:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.sio!r})"
 
-    # -- middleware ----------------------------------------------------------------------------
+    @property
+    def app(self) -> Any:
+        """The ASGI app (e.g. FastAPI) that dependencies reach as ``request.app``; ``None`` until
+        set. It is read when an event arrives, so it may be set after handlers are registered."""
+        return self._core.app
+
+    @app.setter
+    def app(self, value: Any) -> None:
+        self._core.app = value
+
     @property
     def middleware(self) -> tuple[Middleware, ...]:
         """The whole stack, outer to inner, built-in stages included."""
@@ -78,7 +83,10 @@ class _AsyncFace:
         """Add a middleware inside the ones already added; every chain is composed again."""
         self._core.add_middleware(middleware)
 
-    # -- handlers ------------------------------------------------------------------------------
+
+class _Handlers(_Face):
+    """Registration of handlers and exception handlers (servers and clients, not simple clients)."""
+
     @overload
     def on(
         self,
@@ -114,9 +122,10 @@ class _AsyncFace:
 
         The handler's payload parameters are validated against their type hints (a handler
         registered for a model validates its first payload parameter against it when that has no
-        hint) and its return value is the reply. ``emits`` documents the models the handler
-        emits; ``middleware`` runs for this handler only, inside the global middleware.
-        Usable as ``@tsio.on(Ping)``, ``@tsio.on("name")`` and ``tsio.on("name", handler)``.
+        hint), ``Depends`` parameters are injected, and its return value is the reply. ``emits``
+        documents the models the handler emits; ``middleware`` runs for this handler only, inside
+        the global middleware. Usable as ``@tsio.on(Ping)``, ``@tsio.on("name")`` and
+        ``tsio.on("name", handler)``.
         """
         core = self._core
         name = core.naming.event_for(event)
@@ -132,6 +141,7 @@ class _AsyncFace:
                 model=model,
                 emits=tuple(emits),
                 middleware=tuple(middleware),
+                sync=not core.is_async,
             )
             core.register(route)
             return fn
@@ -175,8 +185,8 @@ class _AsyncFace:
     def exception_handler(
         self, exc_type: type[BaseException], *, namespace: str | None = None
     ) -> Callable[[F], F]:
-        """Register ``async def handler(ctx: EventContext, exc)`` for ``exc_type``; its return
-        value is the reply. ``namespace`` scopes it to one namespace."""
+        """Register ``handler(ctx: EventContext, exc)`` (sync or async) for ``exc_type``; its
+        return value is the reply. ``namespace`` scopes it to one namespace."""
 
         def register(fn: F) -> F:
             handler: ExceptionHandler = fn
@@ -190,7 +200,15 @@ class _AsyncFace:
         """The registered handlers, in registration order."""
         return tuple(self._core.routes.values())
 
-    # -- outbound ------------------------------------------------------------------------------
+    @property
+    def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:
+        """``{original: replacement}`` for tests, as in FastAPI; read at event time."""
+        return self._core.dependency_overrides
+
+
+class _AsyncSender(_Face):
+    """Typed ``emit`` and ``call`` for asynchronous faces."""
+
     async def emit(self, event: str | BaseModel, data: Any = None, /, **kwargs: Any) -> Any:
         """Emit ``event``: a model instance (named by its class) or a name with ``data``.
 
@@ -199,35 +217,18 @@ class _AsyncFace:
         return await self._core.emit(event, data, kwargs)
 
     @overload
-    async def call(self, event: BaseModel, /, *, response_model: type[T], **kwargs: Any) -> T: ...
+    async def call(self, event: BaseModel, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
 
     @overload
-    async def call(self, event: str, data: Any, /, *, response_model: type[T], **kwargs: Any) -> T: ...
-
-    @overload
-    async def call(
-        self,
-        event: str | BaseModel,
-        data: Any = None,
-        /,
-        *,
-        response_model: None = None,
-        **kwargs: Any,
-    ) -> Any: ...
+    async def call(self, event: str, data: Any, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
 
     @overload
     async def call(
-        self, event: str | BaseModel, data: Any = None, /, *, response_model: Any, **kwargs: Any
+        self, event: str | BaseModel, data: Any = None, /, *, response_model: None = None, **kwargs: Any
     ) -> Any: ...
 
     async def call(
-        self,
-        event: str | BaseModel,
-        data: Any = None,
-        /,
-        *,
-        response_model: Any = None,
-        **kwargs: Any,
+        self, event: str | BaseModel, data: Any = None, /, *, response_model: Any = None, **kwargs: Any
     ) -> Any:
         """Emit ``event`` and wait for the reply, validated against ``response_model`` if given.
 
@@ -237,43 +238,170 @@ class _AsyncFace:
         return await self._core.call(event, data, kwargs, response_model)
 
 
-class AsyncServerWrapper(_AsyncFace):
-    """A typed face over ``socketio.AsyncServer``."""
+class _SyncSender(_Face):
+    """Typed ``emit`` and ``call`` for synchronous faces."""
 
-    _role: Role = "server"
+    _is_async = False
+
+    def emit(self, event: str | BaseModel, data: Any = None, /, **kwargs: Any) -> Any:
+        """Emit ``event``: a model instance (named by its class) or a name with ``data``.
+
+        Keyword arguments reach socketio's ``emit`` unchanged.
+        """
+        return self._core.emit_sync(event, data, kwargs)
+
+    @overload
+    def call(self, event: BaseModel, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
+
+    @overload
+    def call(self, event: str, data: Any, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
+
+    @overload
+    def call(
+        self, event: str | BaseModel, data: Any = None, /, *, response_model: None = None, **kwargs: Any
+    ) -> Any: ...
+
+    def call(
+        self, event: str | BaseModel, data: Any = None, /, *, response_model: Any = None, **kwargs: Any
+    ) -> Any:
+        """Emit ``event`` and wait for the reply, validated against ``response_model`` if given.
+
+        A problem-detail reply that ``response_model`` does not accept raises
+        ``ProblemDetailError``. Keyword arguments reach socketio's ``call`` unchanged.
+        """
+        return self._core.call_sync(event, data, kwargs, response_model)
+
+
+class AsyncServerWrapper(_Handlers, _AsyncSender):
+    """A typed face over ``socketio.AsyncServer``."""
 
     def __call__(self) -> AsyncServerWrapper:
         """Return the wrapper itself, so that ``Depends(tsio)`` injects it into a FastAPI route."""
         return self
 
 
-class AsyncClientWrapper(_AsyncFace):
+class AsyncClientWrapper(_Handlers, _AsyncSender):
     """A typed face over ``socketio.AsyncClient``."""
 
     _role: Role = "client"
 
 
+class SyncServerWrapper(_Handlers, _SyncSender):
+    """A typed face over ``socketio.Server``; handlers, dependencies and middleware hooks are sync."""
+
+    def __call__(self) -> SyncServerWrapper:
+        """Return the wrapper itself, so that ``Depends(tsio)`` injects it into a route."""
+        return self
+
+
+class SyncClientWrapper(_Handlers, _SyncSender):
+    """A typed face over ``socketio.Client``; handlers, dependencies and middleware hooks are sync."""
+
+    _role: Role = "client"
+
+
+class AsyncSimpleClientWrapper(_AsyncSender):
+    """A typed face over ``socketio.AsyncSimpleClient``; usable as ``async with``."""
+
+    _role: Role = "client"
+
+    @overload
+    async def receive(self, response_model: TypeForm[T], timeout: float | None = None) -> tuple[str, T]: ...
+
+    @overload
+    async def receive(self, response_model: None = None, timeout: float | None = None) -> tuple[str, Any]: ...
+
+    async def receive(self, response_model: Any = None, timeout: float | None = None) -> tuple[str, Any]:
+        """Wait for the next event and return ``(event, data)``, ``data`` validated against
+        ``response_model`` when given (``None`` for an event without arguments, a tuple for
+        several)."""
+        return self._core.received(await self.sio.receive(timeout=timeout), response_model)
+
+    async def __aenter__(self) -> AsyncSimpleClientWrapper:
+        await self.sio.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.sio.__aexit__(*exc_info)
+
+
+class SimpleClientWrapper(_SyncSender):
+    """A typed face over ``socketio.SimpleClient``; usable as ``with``."""
+
+    _role: Role = "client"
+
+    @overload
+    def receive(self, response_model: TypeForm[T], timeout: float | None = None) -> tuple[str, T]: ...
+
+    @overload
+    def receive(self, response_model: None = None, timeout: float | None = None) -> tuple[str, Any]: ...
+
+    def receive(self, response_model: Any = None, timeout: float | None = None) -> tuple[str, Any]:
+        """Wait for the next event and return ``(event, data)``, ``data`` validated against
+        ``response_model`` when given (``None`` for an event without arguments, a tuple for
+        several)."""
+        return self._core.received(self.sio.receive(timeout=timeout), response_model)
+
+    def __enter__(self) -> SimpleClientWrapper:
+        self.sio.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.sio.__exit__(*exc_info)
+
+
+class AsyncManagerWrapper(_AsyncSender):
+    """A typed face over an async client manager (e.g. ``socketio.AsyncRedisManager(url,
+    write_only=True)``): a worker process emits typed events to clients on every server node."""
+
+
+class ManagerWrapper(_SyncSender):
+    """A typed face over a client manager (e.g. ``socketio.RedisManager(url, write_only=True)``)."""
+
+
+_FACES: tuple[tuple[type, type[_Face]], ...] = (
+    (socketio.AsyncServer, AsyncServerWrapper),
+    (socketio.AsyncClient, AsyncClientWrapper),
+    (socketio.Server, SyncServerWrapper),
+    (socketio.Client, SyncClientWrapper),
+    (socketio.AsyncSimpleClient, AsyncSimpleClientWrapper),
+    (socketio.SimpleClient, SimpleClientWrapper),
+    (socketio.AsyncManager, AsyncManagerWrapper),
+    (socketio.Manager, ManagerWrapper),
+)
+
+
 @overload
 def wrap(sio: socketio.AsyncServer, *, middleware: Iterable[Middleware] = ()) -> AsyncServerWrapper: ...
-
-
 @overload
 def wrap(sio: socketio.AsyncClient, *, middleware: Iterable[Middleware] = ()) -> AsyncClientWrapper: ...
-
-
 @overload
-def wrap(sio: Any, *, middleware: Iterable[Middleware] = ()) -> Any: ...
+def wrap(sio: socketio.Server, *, middleware: Iterable[Middleware] = ()) -> SyncServerWrapper: ...
+@overload
+def wrap(sio: socketio.Client, *, middleware: Iterable[Middleware] = ()) -> SyncClientWrapper: ...
+@overload
+def wrap(
+    sio: socketio.AsyncSimpleClient, *, middleware: Iterable[Middleware] = ()
+) -> AsyncSimpleClientWrapper: ...
+@overload
+def wrap(sio: socketio.SimpleClient, *, middleware: Iterable[Middleware] = ()) -> SimpleClientWrapper: ...
+@overload
+def wrap(sio: socketio.AsyncManager, *, middleware: Iterable[Middleware] = ()) -> AsyncManagerWrapper: ...
+@overload
+def wrap(sio: socketio.Manager, *, middleware: Iterable[Middleware] = ()) -> ManagerWrapper: ...
 
 
 def wrap(sio: Any, *, middleware: Iterable[Middleware] = ()) -> Any:
     """Wrap a python-socketio object in its typed face, with ``middleware`` installed.
 
-    Raises ``TypeError`` for anything that is not a socketio object this package wraps.
+    Takes ``AsyncServer``, ``AsyncClient``, ``Server``, ``Client``, ``AsyncSimpleClient``,
+    ``SimpleClient`` and the client managers (``AsyncRedisManager(url, write_only=True)``...);
+    raises ``TypeError`` for anything else.
     """
-    if isinstance(sio, socketio.AsyncServer):
-        return AsyncServerWrapper(sio, middleware=middleware)
-    if isinstance(sio, socketio.AsyncClient):
-        return AsyncClientWrapper(sio, middleware=middleware)
+    for kind, face in _FACES:
+        if isinstance(sio, kind):
+            return face(sio, middleware=middleware)
     raise TypeError(
-        f"Expected socketio instance (socketio.AsyncServer or socketio.AsyncClient), got {type(sio).__name__}"
+        "Expected socketio instance (AsyncServer, AsyncClient, Server, Client, AsyncSimpleClient, "
+        f"SimpleClient or a client manager), got {type(sio).__name__}"
     )

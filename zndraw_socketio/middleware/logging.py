@@ -96,6 +96,32 @@ class LoggingMiddleware(Middleware):
 
     def __init__(self, logger_name: str = "zndraw_socketio") -> None:
         self.logger_name = logger_name
+        self._logger = _Logger(logger_name)
+
+    def record(
+        self,
+        direction: str,
+        event: str | None,
+        sid: str | None,
+        namespace: str,
+        start: float,
+        error: BaseException | None,
+    ) -> None:
+        """Log one event that did not pass through a chain (a simple client's ``receive``)."""
+        logger = self._logger
+        log = logger.get()
+        if error is not None:
+            _failed(log, event, sid, namespace, direction, start, error, False)
+        elif logger.debug:
+            log.debug(
+                "sio event",
+                sio_event=event,
+                sid=sid,
+                namespace=namespace,
+                direction=direction,
+                outcome="ok",
+                duration_ms=(perf_counter() - start) * 1000.0,
+            )
 
     def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
         logger = _Logger(self.logger_name)
@@ -136,7 +162,7 @@ class LoggingMiddleware(Middleware):
 
         return logging_step
 
-    def wrap_outbound(self, call_next: OutboundNext) -> OutboundNext:
+    def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
         logger = _Logger(self.logger_name)
 
         async def logging_step(ctx: OutboundContext) -> Any:

@@ -22,7 +22,7 @@ class NamingMiddleware(Middleware):
         """The event name for a registration target: a string as is, a model by its name."""
         return target if isinstance(target, str) else get_event_name(target)
 
-    def wrap_outbound(self, call_next: OutboundNext) -> OutboundNext:
+    def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
         async def naming_step(ctx: OutboundContext) -> Any:
             if ctx.event is None:
                 ctx.event = get_event_name(ctx.data)

@@ -67,7 +67,7 @@ class ValidationMiddleware(Middleware):
 
         return validate_many
 
-    def wrap_outbound(self, call_next: OutboundNext) -> OutboundNext:
+    def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
         async def serialise_step(ctx: OutboundContext) -> Any:
             data = ctx.data
             if isinstance(data, BaseModel):
