@@ -11,6 +11,7 @@ from .middleware import (
     NamingMiddleware,
     ValidationMiddleware,
 )
+from .middleware.logging import merge_sio_context
 from .names import get_event_name
 from .params import Emits
 from .problems import ProblemDetail, ProblemDetailError
@@ -56,5 +57,6 @@ __all__ = [
     "ValidationMiddleware",
     "__version__",
     "get_event_name",
+    "merge_sio_context",
     "wrap",
 ]

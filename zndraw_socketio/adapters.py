@@ -6,10 +6,13 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
-__all__ = ["adapter_for", "encode", "validator_for"]
+from .problems import internal_error_problem
+
+__all__ = ["adapter_for", "encode", "encode_reply", "validator_for"]
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 _SCALARS = frozenset({str, int, float, bool, bytes, bytearray, type(None)})
@@ -53,3 +56,15 @@ def encode(value: Any) -> Any:
     if kind is tuple:
         return tuple(encode(v) for v in value)
     return to_jsonable_python(value)
+
+
+def encode_reply(value: Any, event: str) -> Any:
+    """``encode`` for a handler's reply: a reply that cannot be encoded becomes the 500 problem
+    (and an error entry), so that the caller is answered instead of left waiting."""
+    try:
+        return encode(value)
+    except Exception as exc:
+        structlog.get_logger("zndraw_socketio").error(
+            "sio reply not serialisable", sio_event=event, outcome="error", exc_info=exc
+        )
+        return internal_error_problem(event)

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from .routing import Route
 
-__all__ = ["EventContext", "InboundContext", "OutboundContext"]
+__all__ = ["EventContext", "InboundContext", "OutboundContext", "namespace_of", "target_of"]
+
+
+def namespace_of(kwargs: dict[str, Any]) -> str:
+    """The namespace an outbound event goes to: ``namespace=`` or ``"/"``."""
+    return kwargs.get("namespace") or "/"
+
+
+def target_of(kwargs: dict[str, Any]) -> str | None:
+    """The target of an outbound event: ``to``, ``sid`` or ``room`` as given, else ``None``."""
+    return kwargs.get("to") or kwargs.get("sid") or kwargs.get("room")
 
 
 class EventContext:
@@ -90,7 +100,7 @@ class OutboundContext:
         kwargs: dict[str, Any],
         response_model: Any = None,
     ) -> None:
-        self.kind = kind
+        self.kind: Literal["emit", "call"] = kind
         self.event = event
         self.data = data
         self.kwargs = kwargs
@@ -101,13 +111,12 @@ class OutboundContext:
     @property
     def namespace(self) -> str:
         """The namespace the event goes to (``"/"`` unless ``namespace=`` was given)."""
-        return self.kwargs.get("namespace") or "/"
+        return namespace_of(self.kwargs)
 
     @property
     def sid(self) -> str | None:
         """The target of the event: ``to``, ``sid`` or ``room`` as given, else ``None``."""
-        kw = self.kwargs
-        return kw.get("to") or kw.get("sid") or kw.get("room")
+        return target_of(self.kwargs)
 
     @property
     def state(self) -> dict[str, Any]:

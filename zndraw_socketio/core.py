@@ -5,19 +5,19 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from time import perf_counter
-from typing import Any, Literal
-
-from pydantic import BaseModel
+from typing import Any
 
 from ._drive import drive
-from .adapters import encode
+from .adapters import encode_reply
 from .context import InboundContext, OutboundContext
+from .fused import fusable, fused_inbound
 from .middleware.base import InboundNext, Middleware, OutboundNext
 from .middleware.dependencies import DependenciesMiddleware
 from .middleware.exceptions import ExceptionHandlers, ExceptionMiddleware
 from .middleware.logging import LoggingMiddleware
 from .middleware.naming import NamingMiddleware
 from .middleware.validation import ValidationMiddleware, validate_response
+from .outbound import Kind, Send, fused_sender, outbound_context, raw_sender
 from .request import AUTH_KEY, SioRequest
 from .routing import Role, Route
 
@@ -48,7 +48,8 @@ class Core:
         self.dependencies = DependenciesMiddleware(self.dependency_overrides, self.make_request)
         self.user: list[Middleware] = [self._checked(mw) for mw in middleware]
         self.routes: dict[tuple[str, str], Route] = {}
-        self.outbound: OutboundNext = self._compose_outbound()
+        self._auth_recorders: dict[str, Callable[..., Any]] = {}
+        self.send: Send = self._compose_outbound()
 
     # -- the stack -----------------------------------------------------------------------------
     @property
@@ -66,7 +67,7 @@ class Core:
         """Compose every chain again, after the stack changed."""
         for route in self.routes.values():
             self._install(route)
-        self.outbound = self._compose_outbound()
+        self.send = self._compose_outbound()
 
     # -- inbound -------------------------------------------------------------------------------
     def register(self, route: Route) -> None:
@@ -93,15 +94,45 @@ class Core:
     def _install(self, route: Route) -> None:
         sio = self.sio
         ns = route.namespace
+        if route.kind == "connect":
+            self.drop_auth_recorders(ns)
         sio.on(route.event, self.compile(route), namespace=ns)
-        if (
-            route.injected
-            and self.role == "server"
-            and ns != "*"
-            and "connect" not in sio.handlers.get(ns, {})
-        ):
+        if route.injected and self.role == "server" and ns != "*" and not self._has_connect(ns):
             # dependencies may ask for the connect auth: keep it, even with no connect handler
-            sio.on("connect", _auth_recorder(ns, self.is_async), namespace=ns)
+            recorder = self._auth_recorders[ns] = _auth_recorder(ns, self.is_async)
+            sio.on("connect", recorder, namespace=ns)
+
+    def _has_connect(self, ns: str) -> bool:
+        handlers = self.sio.handlers
+        return (
+            "connect" in handlers.get(ns, {})
+            or "connect" in handlers.get("*", {})
+            or ns in self.sio.namespace_handlers
+            or "*" in self.sio.namespace_handlers
+        )
+
+    def drop_auth_recorders(self, ns: str) -> None:
+        """Remove the auth recorders a connect handler for ``ns`` (``"*"``: any) would sit behind."""
+        handlers = self.sio.handlers
+        for name in [n for n in self._auth_recorders if ns in ("*", n)]:
+            recorder = self._auth_recorders.pop(name)
+            if handlers.get(name, {}).get("connect") is recorder:
+                del handlers[name]["connect"]
+
+    def register_namespace(self, namespace_handler: Any) -> None:
+        """Register a class-based namespace, recording the connect auth it receives."""
+        ns = getattr(namespace_handler, "namespace", None) or "/"
+        self.drop_auth_recorders(ns)
+        trigger = namespace_handler.trigger_event
+        record = _auth_recorder(ns, is_async=False)
+
+        def recording_trigger(event: str, *args: Any) -> Any:
+            if event == "connect" and len(args) >= 2:
+                record(*args[:3])
+            return trigger(event, *args)
+
+        namespace_handler.trigger_event = recording_trigger
+        self.sio.register_namespace(namespace_handler)
 
     def make_request(self, ctx: InboundContext) -> SioRequest:
         """The request object for ``ctx``'s connection (attributes ``None`` on a client)."""
@@ -126,10 +157,12 @@ class Core:
             self.validation,
             self.dependencies,
         )
-        chain = _terminal(route)
-        for mw in reversed(layers):
-            chain = mw.wrap_inbound(route, chain)
-        entry = _entry(route, chain)
+        entry = fused_inbound(self, route)
+        if entry is None:
+            chain = _terminal(route)
+            for mw in reversed(layers):
+                chain = mw.wrap_inbound(route, chain)
+            entry = _entry(route, chain)
         if self.is_async:
             return entry
 
@@ -139,43 +172,39 @@ class Core:
         return sync_entry
 
     # -- outbound ------------------------------------------------------------------------------
-    def _compose_outbound(self) -> OutboundNext:
-        sio = self.sio
-        raw_emit = sio.emit
-        raw_call = getattr(sio, "call", None)
+    def _compose_outbound(self) -> Send:
+        raw = raw_sender(self.sio, self.is_async)
+        if fusable(self):
+            return fused_sender(self, raw)
 
-        is_async = self.is_async
+        async def raw_step(ctx: OutboundContext) -> Any:
+            return await raw(ctx.kind, ctx.event, ctx.data, ctx.kwargs)
 
-        async def raw(ctx: OutboundContext) -> Any:
-            if ctx.kind == "emit":
-                sent = raw_emit(ctx.event, ctx.data, **ctx.kwargs)
-            elif raw_call is None:
-                raise TypeError(f"{type(sio).__name__} cannot call(): it has no call method")
-            else:
-                sent = raw_call(ctx.event, ctx.data, **ctx.kwargs)
-            return await sent if is_async else sent
-
-        chain: OutboundNext = raw
-        sync = not is_async
+        chain: OutboundNext = raw_step
+        sync = not self.is_async
         for mw in reversed(self.stack):
             chain = mw.wrap_outbound(chain, sync=sync)
-        return chain
+
+        async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
+            return await chain(outbound_context(kind, event, data, kwargs, response_model))
+
+        return send
 
     async def emit(self, event: Any, data: Any, kwargs: dict[str, Any]) -> Any:
-        """Send ``event`` through the outbound chain to socketio's ``emit``."""
-        return await self.outbound(outbound_context("emit", event, data, kwargs, None))
+        """Send ``event`` through the outbound stack to socketio's ``emit``."""
+        return await self.send("emit", event, data, kwargs, None)
 
     async def call(self, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
-        """Send ``event`` through the outbound chain to socketio's ``call`` and return the reply."""
-        return await self.outbound(outbound_context("call", event, data, kwargs, response_model))
+        """Send ``event`` through the outbound stack to socketio's ``call`` and return the reply."""
+        return await self.send("call", event, data, kwargs, response_model)
 
     def emit_sync(self, event: Any, data: Any, kwargs: dict[str, Any]) -> Any:
         """``emit`` for synchronous faces."""
-        return drive(self.outbound(outbound_context("emit", event, data, kwargs, None)))
+        return drive(self.send("emit", event, data, kwargs, None))
 
     def call_sync(self, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
         """``call`` for synchronous faces."""
-        return drive(self.outbound(outbound_context("call", event, data, kwargs, response_model)))
+        return drive(self.send("call", event, data, kwargs, response_model))
 
     def received(self, raw: Any, response_model: Any) -> tuple[str, Any]:
         """Read a simple client's ``receive()`` result into ``(event, data)``, validating ``data``
@@ -192,30 +221,6 @@ class Core:
             raise
         self.logging.record("in", event, None, namespace, start, None)
         return event, data
-
-
-def outbound_context(
-    kind: Literal["emit", "call"],
-    event: Any,
-    data: Any,
-    kwargs: dict[str, Any],
-    response_model: Any,
-) -> OutboundContext:
-    """Read ``emit(event, data)``/``emit(model)`` into an ``OutboundContext``."""
-    if type(event) is str:
-        return OutboundContext(kind, event, data, kwargs, response_model)
-    if isinstance(event, BaseModel):
-        if data is not None:
-            raise TypeError(
-                f"Cannot provide both a model instance ({type(event).__name__}) and data to "
-                f"{kind}(): the model is the payload and names the event"
-            )
-        return OutboundContext(kind, None, event, kwargs, response_model)
-    if isinstance(event, str):
-        return OutboundContext(kind, str(event), data, kwargs, response_model)
-    if isinstance(event, type) and issubclass(event, BaseModel):
-        raise TypeError(f"{kind}() needs a model instance, got the class {event.__name__}")
-    raise TypeError(f"{kind}() expects an event name or a model instance, got {type(event).__name__}")
 
 
 def _terminal(route: Route) -> InboundNext:
@@ -268,13 +273,14 @@ def _entry(route: Route, chain: InboundNext) -> Any:
             async def server_event(*args: Any) -> Any:
                 sid = args[0]
                 ctx = InboundContext(route, event, namespace, sid, args[:handler_lead], args[1:])
-                return encode(await chain(ctx))
+                return encode_reply(await chain(ctx), event)
 
             return server_event
         if sid_at is None and lead == 0:
 
             async def client_event(*args: Any) -> Any:
-                return encode(await chain(InboundContext(route, event, namespace, None, (), args)))
+                ctx = InboundContext(route, event, namespace, None, (), args)
+                return encode_reply(await chain(ctx), event)
 
             return client_event
 
@@ -284,7 +290,7 @@ def _entry(route: Route, chain: InboundNext) -> Any:
         sid = args[sid_at] if sid_at is not None else None
         ctx = InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:])
         result = await chain(ctx)
-        return encode(result) if reply_encoded else result
+        return encode_reply(result, ev) if reply_encoded else result
 
     if route.kind != "connect" or route.role != "server":
         return entry

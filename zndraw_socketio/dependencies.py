@@ -124,7 +124,7 @@ def plan_dependant(
 ) -> Dependant:
     """Build the tree below one ``Depends`` marker, once; a cycle raises ``TypeError`` naming it."""
     call = marker.dependency if marker.dependency is not None else bare
-    if not callable(call):
+    if call is None or call is inspect.Parameter.empty or not callable(call):
         raise TypeError(f"Depends() in {owner} has nothing to call: give it a dependency")
     if call in path:
         cycle = " -> ".join(_name(c) for c in (*path[path.index(call) :], call))

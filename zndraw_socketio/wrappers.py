@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, Self, TypeVar, overload
 
 import socketio
 from pydantic import BaseModel
@@ -272,12 +272,20 @@ class _SyncSender(_Face):
         return self._core.call_sync(event, data, kwargs, response_model)
 
 
-class AsyncServerWrapper(_Handlers, _AsyncSender):
-    """A typed face over ``socketio.AsyncServer``."""
+class _ServerFace(_Handlers):
+    """What both server faces add: ``Depends(tsio)`` support and namespace registration."""
 
-    def __call__(self) -> AsyncServerWrapper:
+    def __call__(self) -> Self:
         """Return the wrapper itself, so that ``Depends(tsio)`` injects it into a FastAPI route."""
         return self
+
+    def register_namespace(self, namespace_handler: Any) -> None:
+        """socketio's ``register_namespace``; its connect handler keeps ``request.auth`` working."""
+        self._core.register_namespace(namespace_handler)
+
+
+class AsyncServerWrapper(_ServerFace, _AsyncSender):
+    """A typed face over ``socketio.AsyncServer``."""
 
 
 class AsyncClientWrapper(_Handlers, _AsyncSender):
@@ -286,12 +294,8 @@ class AsyncClientWrapper(_Handlers, _AsyncSender):
     _role: Role = "client"
 
 
-class SyncServerWrapper(_Handlers, _SyncSender):
+class SyncServerWrapper(_ServerFace, _SyncSender):
     """A typed face over ``socketio.Server``; handlers, dependencies and middleware hooks are sync."""
-
-    def __call__(self) -> SyncServerWrapper:
-        """Return the wrapper itself, so that ``Depends(tsio)`` injects it into a route."""
-        return self
 
 
 class SyncClientWrapper(_Handlers, _SyncSender):

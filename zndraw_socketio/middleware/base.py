@@ -9,6 +9,7 @@ from .._drive import drive
 from ..context import InboundContext, OutboundContext
 
 if TYPE_CHECKING:
+    from ..asyncapi.spec import OperationSpec
     from ..routing import Route
 
 __all__ = ["InboundNext", "Middleware", "OutboundNext"]
@@ -119,6 +120,17 @@ class Middleware:
             return await hook(ctx, call_next)
 
         return outbound_step
+
+    def contribute(self, route: Route, operation: OperationSpec) -> None:
+        """Describe what this stage does for ``route`` in the AsyncAPI document.
+
+        Called by ``tsio.asyncapi_schema()`` once per handler, for every stage in the order it
+        runs for that handler (outer to inner), with the handler's ``operation`` draft
+        (``zndraw_socketio.asyncapi.OperationSpec``). Write into the draft what the stage adds:
+        ``x-`` keys with ``operation.add_extension(...)``, ``operation.tags``, or messages in
+        ``operation.messages``/``replies``/``errors``. Read ``route``, never change it or the stage.
+        The default contributes nothing.
+        """
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

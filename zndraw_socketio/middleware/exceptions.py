@@ -128,3 +128,89 @@ class ExceptionMiddleware(Middleware):
         if isinstance(error, HTTPException):
             return http_problem(error.status_code, error.detail, ctx.event)
         return internal_error_problem(ctx.event)
+
+    def contribute(self, route: Any, operation: Any) -> None:
+        """AsyncAPI: the error replies of an event handler.
+
+        A 422 problem detail when the payload fails validation (unless a user handler takes
+        ``ValidationError``), a 500 one for an unhandled exception, and the return type of each
+        user exception handler that applies to the handler's namespace.
+        """
+        if route.kind != "event":
+            return
+        import typing
+
+        from ..asyncapi.schemas import is_nothing, model_of, union_members
+        from ..asyncapi.spec import MessageSpec
+        from ..problems import ProblemDetail
+
+        applicable: dict[type[BaseException], ExceptionHandler] = {}
+        for (namespace, exc_type), handler in self.handlers._handlers.items():
+            if namespace is None and exc_type in applicable:
+                continue  # a namespace-scoped handler wins over a global one
+            if namespace is None or namespace == route.namespace or route.namespace == "*":
+                applicable[exc_type] = handler
+        errors = operation.errors
+        if not any(issubclass(ValidationError, t) for t in applicable):
+            errors.append(
+                MessageSpec(
+                    ProblemDetail,
+                    "serialization",
+                    name="UnprocessableContent",
+                    title="422 Unprocessable Content",
+                    summary="The payload failed validation.",
+                    description="RFC 9457 problem detail sent when the payload does not match the "
+                    "handler's parameters; `errors` lists pydantic's validation errors.",
+                    examples=[{"name": "validationError", "payload": _problem_example(422)}],
+                )
+            )
+        errors.append(
+            MessageSpec(
+                ProblemDetail,
+                "serialization",
+                name="InternalServerError",
+                title="500 Internal Server Error",
+                summary="The handler failed.",
+                description="RFC 9457 problem detail sent when the handler raises an exception "
+                "that no exception handler takes; it reveals nothing about the exception.",
+                examples=[{"name": "internalError", "payload": _problem_example(500)}],
+            )
+        )
+        for exc_type in sorted(applicable, key=lambda t: (t.__module__, t.__qualname__)):
+            handler = applicable[exc_type]
+            try:
+                returns = typing.get_type_hints(handler).get("return", inspect.Parameter.empty)
+            except Exception:  # unresolvable annotations: the reply is undocumented
+                returns = inspect.Parameter.empty
+            if is_nothing(returns):
+                continue
+            for member in union_members(returns):
+                if is_nothing(member):
+                    continue
+                if model_of(member) is not None:
+                    errors.append(MessageSpec(member, "serialization"))
+                    continue
+                errors.append(
+                    MessageSpec(
+                        member,
+                        "serialization",
+                        name=f"{exc_type.__name__}Reply",
+                        description=f"Sent when the handler raises `{exc_type.__name__}` "
+                        f"(exception handler `{getattr(handler, '__name__', handler)!s}`).",
+                    )
+                )
+
+
+def _problem_example(status: int) -> dict[str, Any]:
+    """An example problem-detail reply for the AsyncAPI document."""
+    if status == 422:
+        return {
+            "kind": "error",
+            "type": "about:blank",
+            "title": "Unprocessable Content",
+            "status": 422,
+            "detail": "1 validation error for event 'event_name'",
+            "instance": "event_name",
+            "errors": [{"type": "missing", "loc": ["field"], "msg": "Field required"}],
+        }
+    return internal_error_problem("event_name")

@@ -29,3 +29,13 @@ class NamingMiddleware(Middleware):
             return await call_next(ctx)
 
         return naming_step
+
+    def contribute(self, route: Any, operation: Any) -> None:
+        """AsyncAPI: the channel (namespace and event; its address includes the namespace) and the
+        operation id, the handler's function name in camelCase."""
+        from ..asyncapi.spec import camel_case, channel_address
+
+        operation.namespace = route.namespace
+        operation.event = route.event
+        operation.address = channel_address(route.namespace, route.event)
+        operation.operation_id = camel_case(route.name)

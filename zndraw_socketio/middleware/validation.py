@@ -17,7 +17,7 @@ from .base import InboundNext, Middleware, OutboundNext
 if TYPE_CHECKING:
     from ..routing import Route
 
-__all__ = ["ValidationMiddleware", "validate_response"]
+__all__ = ["ValidationMiddleware", "payload_converter", "serialise", "validate_response"]
 
 _PASSTHROUGH = frozenset({dict, str, bytes, type(None)})
 
@@ -33,47 +33,19 @@ class ValidationMiddleware(Middleware):
     """
 
     def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
-        params = route.params
-        validators = tuple(validator_for(p.annotation) for p in params)
-        if not params and route.var_positional:
+        convert = payload_converter(route)
+        if convert is None:
             return call_next  # takes anything as it comes
-        if len(params) == 1 and params[0].required and not route.var_positional:
-            validate = validators[0]
-            if not route.lenient:
-                if validate is None:
 
-                    async def check_one(ctx: InboundContext) -> Any:
-                        if len(ctx.args) != 1:
-                            _arity_error(route, ctx.args)
-                        return await call_next(ctx)
-
-                    return check_one
-
-                async def validate_one(ctx: InboundContext) -> Any:
-                    args = ctx.args
-                    if len(args) != 1:
-                        _arity_error(route, args)
-                    ctx.values = (validate(args[0]),)
-                    return await call_next(ctx)
-
-                return validate_one
-
-        def convert(args: tuple[Any, ...]) -> tuple[Any, ...]:
-            return _convert(route, validators, args)
-
-        async def validate_many(ctx: InboundContext) -> Any:
+        async def validation_step(ctx: InboundContext) -> Any:
             ctx.values = convert(ctx.args)
             return await call_next(ctx)
 
-        return validate_many
+        return validation_step
 
     def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
         async def serialise_step(ctx: OutboundContext) -> Any:
-            data = ctx.data
-            if isinstance(data, BaseModel):
-                ctx.data = data.model_dump(mode="json")
-            elif type(data) not in _PASSTHROUGH:
-                ctx.data = encode(data)
+            ctx.data = serialise(ctx.data)
             result = await call_next(ctx)
             model = ctx.response_model
             if model is None:
@@ -81,6 +53,47 @@ class ValidationMiddleware(Middleware):
             return validate_response(model, result)
 
         return serialise_step
+
+
+def serialise(data: Any) -> Any:
+    """Outbound payload to JSON-able data: models dumped (also inside lists and tuples); dicts,
+    strings and bytes as given."""
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if type(data) in _PASSTHROUGH:
+        return data
+    return encode(data)
+
+
+def payload_converter(route: Route) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+    """The function that turns a route's raw payload arguments into the handler's values, built
+    once per route; ``None`` when the handler takes any arguments as they come."""
+    params = route.params
+    if not params and route.var_positional:
+        return None
+    validators = tuple(validator_for(p.annotation) for p in params)
+    if len(params) == 1 and params[0].required and not route.var_positional and not route.lenient:
+        validate = validators[0]
+        if validate is None:
+
+            def check_one(args: tuple[Any, ...]) -> tuple[Any, ...]:
+                if len(args) != 1:
+                    _arity_error(route, args)
+                return args
+
+            return check_one
+
+        def validate_one(args: tuple[Any, ...]) -> tuple[Any, ...]:
+            if len(args) != 1:
+                _arity_error(route, args)
+            return (validate(args[0]),)
+
+        return validate_one
+
+    def convert(args: tuple[Any, ...]) -> tuple[Any, ...]:
+        return _convert(route, validators, args)
+
+    return convert
 
 
 def validate_response(model: Any, value: Any) -> Any:

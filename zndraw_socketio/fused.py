@@ -1,0 +1,132 @@
+"""Fusion: a handler whose stack holds only the built-in stages gets them folded into one function.
+
+The folded entry does what the composed chain does — bind the log context, validate the payload,
+call the handler, turn an exception into the reply, log the event — with the stages' own helpers,
+but without a context object or a call per stage on the happy path. Any user middleware, per-handler
+middleware, dependency, catch-all or reserved event keeps the composed chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from .adapters import encode_reply, validator_for
+from .context import InboundContext
+from .middleware.dependencies import DependenciesMiddleware
+from .middleware.exceptions import ExceptionMiddleware
+from .middleware.logging import (
+    EVENT_CONTEXT,
+    EVENT_VAR,
+    NAMESPACE_VAR,
+    SID_VAR,
+    LoggingMiddleware,
+    handled,
+    log_failed,
+    log_ok,
+)
+from .middleware.naming import NamingMiddleware
+from .middleware.validation import ValidationMiddleware, payload_converter
+
+if TYPE_CHECKING:
+    from .core import Core
+    from .routing import Route
+
+__all__ = ["fusable", "fused_inbound"]
+
+_BUILTIN = (
+    NamingMiddleware,
+    LoggingMiddleware,
+    ExceptionMiddleware,
+    ValidationMiddleware,
+    DependenciesMiddleware,
+)
+
+
+def fusable(core: Core) -> bool:
+    """True when the stack is exactly the built-in stages (no user middleware, none replaced)."""
+    stack = core.stack
+    return len(stack) == len(_BUILTIN) and all(
+        type(mw) is cls for mw, cls in zip(stack, _BUILTIN, strict=True)
+    )
+
+
+def fused_inbound(core: Core, route: Route) -> Callable[..., Any] | None:
+    """The folded entry for ``route``, or ``None`` when it needs the composed chain."""
+    if (
+        not fusable(core)
+        or route.middleware
+        or route.injected
+        or route.kind != "event"
+        or route.event == "*"
+        or route.namespace == "*"
+    ):
+        return None
+    convert = payload_converter(route)
+    params = route.params
+    # one required payload parameter: validate it in place, no tuple of values
+    single = len(params) == 1 and params[0].required and not route.var_positional
+    validate = validator_for(params[0].annotation) if single else None
+    reply_for = core.exceptions.reply_for
+    logger = core.logging.new_logger()
+    handler = route.handler
+    is_coroutine = route.is_coroutine
+    event, namespace = route.event, route.namespace
+    server = route.role == "server"
+    handler_lead = route.handler_lead
+    pass_sid = server and handler_lead == 1
+
+    async def fused_entry(*args: Any) -> Any:
+        if server:
+            sid = args[0]
+            payload = args[1:]
+        else:
+            sid = None
+            payload = args
+        log = logger.log or logger.get()
+        single_var = logger.single
+        if single_var:
+            token = EVENT_CONTEXT.set((event, sid, namespace))
+        else:
+            t1 = EVENT_VAR.set(event)
+            t2 = SID_VAR.set(sid)
+            t3 = NAMESPACE_VAR.set(namespace)
+        start = perf_counter()
+        try:
+            try:
+                if single and len(payload) == 1:
+                    value = payload[0] if validate is None else validate(payload[0])
+                    result = handler(sid, value) if pass_sid else handler(value)
+                else:
+                    values = payload if convert is None else convert(payload)
+                    result = handler(*args[:handler_lead], *values)
+                if is_coroutine:
+                    result = await result
+            except Exception as exc:
+                ctx = InboundContext(route, event, namespace, sid, args[:handler_lead], payload)
+                result = await reply_for(ctx, exc)
+                log_failed(log, event, sid, namespace, "in", start, ctx.error or exc, handled(ctx))
+                return encode_reply(result, event)
+        except BaseException as exc:
+            log_failed(log, event, sid, namespace, "in", start, exc, False)
+            raise
+        finally:  # bind_event/unbind_event, inlined for the hot path
+            if single_var:
+                EVENT_CONTEXT.reset(token)  # pyright: ignore[reportPossiblyUnboundVariable]
+            else:
+                NAMESPACE_VAR.reset(t3)  # pyright: ignore[reportPossiblyUnboundVariable]
+                SID_VAR.reset(t2)  # pyright: ignore[reportPossiblyUnboundVariable]
+                EVENT_VAR.reset(t1)  # pyright: ignore[reportPossiblyUnboundVariable]
+        if logger.debug:
+            log_ok(log, event, sid, namespace, "in", start)
+        if isinstance(result, BaseModel):
+            try:
+                return result.model_dump(mode="json")
+            except Exception:  # encode_reply logs it and answers with the 500
+                pass
+        return encode_reply(result, event)
+
+    return fused_entry

@@ -1,0 +1,91 @@
+"""Outbound: reading ``emit``/``call`` arguments, the raw socketio send, and the fused sender."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel
+
+from .context import OutboundContext, namespace_of, target_of
+from .middleware.logging import log_failed, log_ok
+from .middleware.validation import serialise, validate_response
+from .names import get_event_name
+
+if TYPE_CHECKING:
+    from .core import Core
+
+__all__ = ["Kind", "RawSend", "Send", "fused_sender", "outbound_context", "parse_outbound", "raw_sender"]
+
+Kind = Literal["emit", "call"]
+RawSend = Callable[[Kind, Any, Any, dict[str, Any]], Awaitable[Any]]
+Send = Callable[[Kind, Any, Any, dict[str, Any], Any], Awaitable[Any]]
+
+
+def parse_outbound(kind: Kind, event: Any, data: Any) -> tuple[str | None, Any]:
+    """Read ``emit(name, data)`` / ``emit(model)`` into ``(name or None, payload)``."""
+    if type(event) is str:
+        return event, data
+    if isinstance(event, BaseModel):
+        if data is not None:
+            raise TypeError(
+                f"Cannot provide both a model instance ({type(event).__name__}) and data to "
+                f"{kind}(): the model is the payload and names the event"
+            )
+        return None, event
+    if isinstance(event, str):
+        return str(event), data
+    if isinstance(event, type) and issubclass(event, BaseModel):
+        raise TypeError(f"{kind}() needs a model instance, got the class {event.__name__}")
+    raise TypeError(f"{kind}() expects an event name or a model instance, got {type(event).__name__}")
+
+
+def outbound_context(
+    kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any
+) -> OutboundContext:
+    """An ``OutboundContext`` for ``emit(event, data, **kwargs)``."""
+    name, payload = parse_outbound(kind, event, data)
+    return OutboundContext(kind, name, payload, kwargs, response_model)
+
+
+def raw_sender(sio: Any, is_async: bool) -> RawSend:
+    """The innermost outbound step: socketio's own ``emit`` or ``call``, unchanged kwargs."""
+    raw_emit = sio.emit
+    raw_call = getattr(sio, "call", None)
+
+    async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any]) -> Any:
+        if kind == "emit":
+            sent = raw_emit(event, data, **kwargs)
+        elif raw_call is None:
+            raise TypeError(f"{type(sio).__name__} cannot call(): it has no call method")
+        else:
+            sent = raw_call(event, data, **kwargs)
+        return await sent if is_async else sent
+
+    return send
+
+
+def fused_sender(core: Core, raw: RawSend) -> Send:
+    """The outbound stack of the built-in stages alone (naming, logging, validation), folded into
+    one function: what the composed chain does, without a context object or a call per stage."""
+    logger = core.logging.new_logger()
+
+    async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
+        name, payload = parse_outbound(kind, event, data)
+        if name is None:
+            name = get_event_name(payload)
+        log = logger.log or logger.get()
+        start = perf_counter()
+        try:
+            result = await raw(kind, name, serialise(payload), kwargs)
+            if response_model is not None:
+                result = validate_response(response_model, result)
+        except BaseException as exc:
+            log_failed(log, name, target_of(kwargs), namespace_of(kwargs), "out", start, exc, False)
+            raise
+        if logger.debug:
+            log_ok(log, name, target_of(kwargs), namespace_of(kwargs), "out", start)
+        return result
+
+    return send
