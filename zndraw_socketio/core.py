@@ -8,7 +8,6 @@ from time import perf_counter
 from typing import Any
 
 from ._drive import drive
-from .adapters import encode_reply
 from .context import InboundContext, OutboundContext
 from .fused import fusable, fused_inbound
 from .middleware.base import InboundNext, Middleware, OutboundNext
@@ -87,7 +86,9 @@ class Core:
             what = middleware.__name__ if isinstance(middleware, type) else type(middleware).__name__
             hint = " (pass an instance, not the class)" if isinstance(middleware, type) else ""
             raise TypeError(f"Expected a zndraw_socketio.Middleware instance, got {what}{hint}")
-        if not self.is_async:
+        if self.is_async:
+            middleware.check_async()
+        else:
             middleware.check_sync()
         return middleware
 
@@ -97,7 +98,7 @@ class Core:
         if route.kind == "connect":
             self.drop_auth_recorders(ns)
         sio.on(route.event, self.compile(route), namespace=ns)
-        if route.injected and self.role == "server" and ns != "*" and not self._has_connect(ns):
+        if route.injected and self.role == "server" and not self._has_connect(ns):
             # dependencies may ask for the connect auth: keep it, even with no connect handler
             recorder = self._auth_recorders[ns] = _auth_recorder(ns, self.is_async)
             sio.on("connect", recorder, namespace=ns)
@@ -127,7 +128,7 @@ class Core:
         record = _auth_recorder(ns, is_async=False)
 
         def recording_trigger(event: str, *args: Any) -> Any:
-            if event == "connect" and len(args) >= 2:
+            if event == "connect" and len(args) >= 2 and ns != "*":
                 record(*args[:3])
             return trigger(event, *args)
 
@@ -157,12 +158,11 @@ class Core:
             self.validation,
             self.dependencies,
         )
-        entry = fused_inbound(self, route)
-        if entry is None:
-            chain = _terminal(route)
-            for mw in reversed(layers):
-                chain = mw.wrap_inbound(route, chain)
-            entry = _entry(route, chain)
+        chain = _terminal(route)
+        for mw in reversed(layers):
+            chain = mw.wrap_inbound(route, chain)
+        entry = _entry(route, chain)
+        entry = fused_inbound(self, route, entry) or entry
         if self.is_async:
             return entry
 
@@ -246,15 +246,24 @@ def _terminal(route: Route) -> InboundNext:
 
 
 def _auth_recorder(namespace: str, is_async: bool) -> Callable[..., Any]:
-    def remember_auth(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+    """A connect handler that only records the auth (for ``"*"``: socketio passes the namespace)."""
+
+    star = namespace == "*"
+
+    def remember_auth(*args: Any) -> None:
+        if star:
+            ns, _sid, environ, *rest = args
+        else:
+            ns = namespace
+            _sid, environ, *rest = args
         if isinstance(environ, dict):
-            environ.setdefault(AUTH_KEY, {})[namespace] = auth
+            environ.setdefault(AUTH_KEY, {})[ns] = rest[0] if rest else None
 
     if not is_async:
         return remember_auth
 
-    async def remember_auth_async(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        remember_auth(sid, environ, auth)
+    async def remember_auth_async(*args: Any) -> None:
+        remember_auth(*args)
 
     return remember_auth_async
 
@@ -265,22 +274,22 @@ def _entry(route: Route, chain: InboundNext) -> Any:
     lead, handler_lead = route.lead, route.handler_lead
     catch_event, catch_namespace = event == "*", namespace == "*"
     sid_at = (catch_event + catch_namespace) if route.role == "server" else None
-    reply_encoded = route.kind == "event"
+    plain = route.kind == "event"
 
-    if not catch_event and not catch_namespace and reply_encoded:
+    if not catch_event and not catch_namespace and plain:
         if sid_at == 0 and lead == 1:
 
             async def server_event(*args: Any) -> Any:
                 sid = args[0]
                 ctx = InboundContext(route, event, namespace, sid, args[:handler_lead], args[1:])
-                return encode_reply(await chain(ctx), event)
+                return await chain(ctx)
 
             return server_event
         if sid_at is None and lead == 0:
 
             async def client_event(*args: Any) -> Any:
                 ctx = InboundContext(route, event, namespace, None, (), args)
-                return encode_reply(await chain(ctx), event)
+                return await chain(ctx)
 
             return client_event
 
@@ -288,9 +297,7 @@ def _entry(route: Route, chain: InboundNext) -> Any:
         ev = args[0] if catch_event else event
         ns = args[catch_event] if catch_namespace else namespace
         sid = args[sid_at] if sid_at is not None else None
-        ctx = InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:])
-        result = await chain(ctx)
-        return encode_reply(result, ev) if reply_encoded else result
+        return await chain(InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:]))
 
     if route.kind != "connect" or route.role != "server":
         return entry

@@ -17,7 +17,7 @@ from .request import SioRequest
 if TYPE_CHECKING:
     from .context import InboundContext
 
-__all__ = ["Dependant", "Depends", "Solver", "injection_for", "plan_dependant"]
+__all__ = ["Dependant", "Depends", "Solver", "injection_for", "plan_dependant", "uses_context"]
 
 Kind = Literal["sync", "async", "gen", "asyncgen"]
 
@@ -112,7 +112,10 @@ def _kind(call: Callable[..., Any]) -> Kind:
 
 
 def _hints(call: Callable[..., Any]) -> dict[str, Any]:
-    target = call if inspect.isroutine(call) else getattr(call, "__call__", call)  # noqa: B004
+    if isinstance(call, type):  # a class: its __init__ holds the parameters
+        target: Any = call.__init__
+    else:
+        target = call if inspect.isroutine(call) else getattr(call, "__call__", call)  # noqa: B004
     try:
         return typing.get_type_hints(target, include_extras=True)
     except Exception:
@@ -159,6 +162,14 @@ def _name(call: Any) -> str:
     return getattr(call, "__qualname__", None) or getattr(call, "__name__", None) or repr(call)
 
 
+def uses_context(injected: Any) -> bool:
+    """True when a plan (``(name, source)`` pairs) needs the event context or the request."""
+    for _, src in injected:
+        if isinstance(src, str) or (isinstance(src, Dependant) and uses_context(src.args)):
+            return True
+    return False
+
+
 class Solver:
     """Solves dependencies for one event: a per-event cache, exit stack and request object."""
 
@@ -166,7 +177,7 @@ class Solver:
 
     def __init__(
         self,
-        ctx: InboundContext,
+        ctx: InboundContext | None,
         overrides: dict[Callable[..., Any], Callable[..., Any]],
         make_request: Callable[[InboundContext], SioRequest],
         stack: AsyncExitStack | None,
@@ -180,13 +191,16 @@ class Solver:
 
     async def value(self, source: Any) -> Any:
         """The value of one source: a dependency's result, the request or the event context."""
-        if source is REQUEST:
+        if source is REQUEST or source is CONTEXT:
+            ctx = self.ctx
+            if ctx is None:  # pragma: no cover - plans that need it always get one
+                raise RuntimeError("dependency needs the event context but none was given")
+            if source is CONTEXT:
+                return ctx
             request = self.request
             if request is None:
-                request = self.request = self.make_request(self.ctx)
+                request = self.request = self.make_request(ctx)
             return request
-        if source is CONTEXT:
-            return self.ctx
         dep: Dependant = source
         call = dep.call
         if self.overrides:

@@ -3,7 +3,7 @@
 The folded entry does what the composed chain does — bind the log context, validate the payload,
 call the handler, turn an exception into the reply, log the event — with the stages' own helpers,
 but without a context object or a call per stage on the happy path. Any user middleware, per-handler
-middleware, dependency, catch-all or reserved event keeps the composed chain.
+middleware, generator dependency, catch-all or reserved event keeps the composed chain.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from .adapters import encode_reply, validator_for
+from .adapters import encode, encode_reply, validator_for
 from .context import InboundContext
+from .dependencies import Solver, uses_context
 from .middleware.dependencies import DependenciesMiddleware
 from .middleware.exceptions import ExceptionMiddleware
 from .middleware.logging import (
@@ -54,12 +55,16 @@ def fusable(core: Core) -> bool:
     )
 
 
-def fused_inbound(core: Core, route: Route) -> Callable[..., Any] | None:
-    """The folded entry for ``route``, or ``None`` when it needs the composed chain."""
+def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The folded entry for ``route``, or ``None`` when it needs the composed chain.
+
+    ``chain_entry`` is the composed chain's entry: the folded one hands an event to it while
+    ``dependency_overrides`` are set (a replacement may be a generator, which needs closing).
+    """
     if (
         not fusable(core)
         or route.middleware
-        or route.injected
+        or route.has_yield
         or route.kind != "event"
         or route.event == "*"
         or route.namespace == "*"
@@ -78,8 +83,14 @@ def fused_inbound(core: Core, route: Route) -> Callable[..., Any] | None:
     server = route.role == "server"
     handler_lead = route.handler_lead
     pass_sid = server and handler_lead == 1
+    injected = route.injected
+    needs_ctx = uses_context(injected)
+    overrides = core.dependency_overrides
+    make_request = core.make_request
 
     async def fused_entry(*args: Any) -> Any:
+        if injected and overrides:
+            return await chain_entry(*args)
         if server:
             sid = args[0]
             payload = args[1:]
@@ -98,13 +109,22 @@ def fused_inbound(core: Core, route: Route) -> Callable[..., Any] | None:
         try:
             try:
                 if single and len(payload) == 1:
-                    value = payload[0] if validate is None else validate(payload[0])
-                    result = handler(sid, value) if pass_sid else handler(value)
+                    values = (payload[0] if validate is None else validate(payload[0]),)
                 else:
                     values = payload if convert is None else convert(payload)
+                if injected:
+                    ctx = InboundContext(route, event, namespace, sid, args[:handler_lead], payload)
+                    solver = Solver(ctx if needs_ctx else None, overrides, make_request, None)
+                    kwargs = {name: await solver.value(src) for name, src in injected}
+                    result = handler(*args[:handler_lead], *values, **kwargs)
+                elif single:
+                    result = handler(sid, values[0]) if pass_sid else handler(values[0])
+                else:
                     result = handler(*args[:handler_lead], *values)
                 if is_coroutine:
                     result = await result
+                # encoded inside the try: a reply that cannot be is a failure like any other
+                reply = result.model_dump(mode="json") if isinstance(result, BaseModel) else encode(result)
             except Exception as exc:
                 ctx = InboundContext(route, event, namespace, sid, args[:handler_lead], payload)
                 result = await reply_for(ctx, exc)
@@ -122,11 +142,6 @@ def fused_inbound(core: Core, route: Route) -> Callable[..., Any] | None:
                 EVENT_VAR.reset(t1)  # pyright: ignore[reportPossiblyUnboundVariable]
         if logger.debug:
             log_ok(log, event, sid, namespace, "in", start)
-        if isinstance(result, BaseModel):
-            try:
-                return result.model_dump(mode="json")
-            except Exception:  # encode_reply logs it and answers with the 500
-                pass
-        return encode_reply(result, event)
+        return reply
 
     return fused_entry

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Self, TypeVar, overload
 
 import socketio
@@ -82,6 +83,23 @@ class _Face:
     def add_middleware(self, middleware: Middleware) -> None:
         """Add a middleware inside the ones already added; every chain is composed again."""
         self._core.add_middleware(middleware)
+
+    def asyncapi_schema(
+        self,
+        title: str = "AsyncAPI",
+        version: str = "0.1.0",
+        description: str | None = None,
+        servers: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The AsyncAPI 3.0 document of the registered handlers, as a JSON-able dict.
+
+        Each middleware stage contributes what it knows (see ``Middleware.contribute``); REST
+        routes of ``.app`` that declare ``Emits(...)`` appear as ``x-rest-triggers``. Built anew on
+        each call; nothing is changed.
+        """
+        from .asyncapi.builder import build_asyncapi
+
+        return build_asyncapi(self, title=title, version=version, description=description, servers=servers)
 
 
 class _Handlers(_Face):
@@ -189,6 +207,11 @@ class _Handlers(_Face):
         return value is the reply. ``namespace`` scopes it to one namespace."""
 
         def register(fn: F) -> F:
+            if not self._core.is_async and inspect.iscoroutinefunction(fn):
+                raise TypeError(
+                    f"{fn.__name__} is async: a synchronous socketio face runs synchronous "
+                    "exception handlers only"
+                )
             handler: ExceptionHandler = fn
             self._core.exception_handlers.add(exc_type, handler, namespace)
             return fn

@@ -53,6 +53,21 @@ class Middleware:
         """``outbound`` for synchronous faces; the default passes the event on."""
         return call_next(ctx)
 
+    def check_async(self) -> None:
+        """Raise ``TypeError`` if this middleware has sync hooks but no async ones.
+
+        Called when the middleware is added to an asynchronous face.
+        """
+        cls = type(self)
+        for name in ("inbound", "outbound"):
+            has_async = getattr(cls, name) is not getattr(Middleware, name)
+            has_sync = getattr(cls, f"{name}_sync") is not getattr(Middleware, f"{name}_sync")
+            if has_sync and not has_async:
+                raise TypeError(
+                    f"{cls.__name__} overrides {name}_sync() but not {name}(): it is sync-only and "
+                    "cannot run on an asynchronous socketio face"
+                )
+
     def check_sync(self) -> None:
         """Raise ``TypeError`` if this middleware has async hooks but no sync ones.
 

@@ -10,8 +10,9 @@ from pydantic import ValidationError
 from socketio import exceptions as sio_exceptions
 from starlette.exceptions import HTTPException
 
+from ..adapters import encode, encode_reply
 from ..context import EventContext, InboundContext
-from ..problems import http_problem, internal_error_problem, validation_problem
+from ..problems import http_problem, internal_error_problem, is_problem, validation_problem
 from .base import InboundNext, Middleware
 
 if TYPE_CHECKING:
@@ -27,7 +28,9 @@ class ExceptionHandlers:
     """The user's exception handlers, keyed by exception type and namespace (``None``: global).
 
     Lookup walks the exception's MRO, most specific class first; at each class a handler scoped to
-    the event's namespace wins over a global one. Results are cached until a handler is added.
+    the event's namespace wins over a global one. A ``pydantic.ValidationError`` is only taken by a
+    handler for ``ValidationError`` itself (as in FastAPI, a ``ValueError`` or ``Exception``
+    handler leaves the 422 alone). Results are cached until a handler is added.
     """
 
     def __init__(self) -> None:
@@ -52,7 +55,11 @@ class ExceptionHandlers:
             pass
         found = None
         handlers = self._handlers
-        for cls in exc_type.__mro__:
+        mro = exc_type.__mro__
+        if issubclass(exc_type, ValidationError):
+            # as in FastAPI, a ValueError or Exception handler does not take validation failures
+            mro = mro[: mro.index(ValidationError) + 1]
+        for cls in mro:
             found = handlers.get((namespace, cls)) or handlers.get((None, cls))
             if found is not None:
                 break
@@ -66,16 +73,23 @@ class ExceptionHandlers:
         return iter(self._handlers.items())
 
 
+def _refusal(reply: Any) -> sio_exceptions.ConnectionRefusedError:
+    title = reply.get("title", "Connection refused") if isinstance(reply, dict) else reply
+    return sio_exceptions.ConnectionRefusedError(str(title), reply)
+
+
 class ExceptionMiddleware(Middleware):
     """Turns an exception inside the chain into a reply, so that no caller waits for a timeout.
 
     A user handler registered with ``exception_handler`` gets ``(ctx, exc)`` and its return value
-    is the reply. Otherwise a ``pydantic.ValidationError`` replies with a 422 problem detail, an
+    is the reply (encoded to JSON-able data here: a reply that cannot be is a 500 like any other
+    failure). Otherwise a ``pydantic.ValidationError`` replies with a 422 problem detail, an
     ``HTTPException`` (FastAPI's or Starlette's) with its status and detail, and anything else
     with a 500 that reveals nothing about the exception. An exception raised by a user handler
     falls back to the 500 too. In a connect handler every failure refuses the connection, the
-    reply (a problem detail by default) going to the client as the refusal's data;
-    ``ConnectionRefusedError`` always passes through untouched.
+    reply (a problem detail by default) going to the client as the refusal's data, and so does a
+    problem detail a middleware returns instead of calling on; ``ConnectionRefusedError`` always
+    passes through untouched.
     """
 
     def __init__(self, handlers: ExceptionHandlers | None = None) -> None:
@@ -87,21 +101,34 @@ class ExceptionMiddleware(Middleware):
 
             async def connect_step(ctx: InboundContext) -> Any:
                 try:
-                    return await call_next(ctx)
+                    result = await call_next(ctx)
                 except _REFUSALS:
                     raise
                 except Exception as exc:
                     reply = await reply_for(ctx, exc)
-                    title = reply.get("title", "Connection refused") if isinstance(reply, dict) else reply
-                    raise sio_exceptions.ConnectionRefusedError(str(title), reply) from exc
+                    raise _refusal(reply) from exc
+                if is_problem(result):  # a middleware answered with an error: that is a refusal
+                    raise _refusal(result)
+                return result
 
             return connect_step
 
+        if route.kind != "event":
+
+            async def reserved_step(ctx: InboundContext) -> Any:
+                try:
+                    return await call_next(ctx)
+                except Exception as exc:
+                    return await reply_for(ctx, exc)
+
+            return reserved_step
+
         async def exception_step(ctx: InboundContext) -> Any:
+            # the reply is encoded here, so that one that cannot be is a failure like any other
             try:
-                return await call_next(ctx)
+                return encode(await call_next(ctx))
             except Exception as exc:
-                return await reply_for(ctx, exc)
+                return encode_reply(await reply_for(ctx, exc), ctx.event)
 
         return exception_step
 

@@ -179,7 +179,9 @@ class LoggingMiddleware(Middleware):
             try:
                 result = await call_next(ctx)
             except BaseException as exc:
-                log_failed(log, ctx.event, ctx.sid, ctx.namespace, "in", start, exc, False)
+                # a connect refused because of another failure logs that failure
+                error = ctx.error or exc
+                log_failed(log, ctx.event, ctx.sid, ctx.namespace, "in", start, error, handled(ctx))
                 raise
             finally:
                 unbind_event(logger, tokens)
@@ -225,7 +227,7 @@ def log_ok(
         namespace=namespace,
         direction=direction,
         outcome="ok",
-        duration_ms=(perf_counter() - start) * 1000.0,
+        duration_ms=round((perf_counter() - start) * 1000.0, 3),
     )
 
 
@@ -249,7 +251,7 @@ def log_failed(
         namespace=namespace,
         direction=direction,
         outcome="error",
-        duration_ms=(perf_counter() - start) * 1000.0,
+        duration_ms=round((perf_counter() - start) * 1000.0, 3),
         error=type(exc).__name__,
         exc_info=None if quiet else exc,
     )
