@@ -17,20 +17,14 @@ from .request import SioRequest
 if TYPE_CHECKING:
     from .context import InboundContext
 
-__all__ = ["Dependant", "Depends", "Solver", "injection_for", "plan_dependant", "uses_context"]
+__all__ = ["Dependant", "Dependency", "Depends", "Solver", "injection_for", "plan_dependant", "uses_context"]
 
 Kind = Literal["sync", "async", "gen", "asyncgen"]
 
 
-class Depends:
-    """Declares a parameter whose value is the return value of ``dependency``.
-
-    ``Annotated[Redis, Depends(get_redis)]`` or ``redis: Redis = Depends(get_redis)``, as in
-    FastAPI (whose own ``fastapi.Depends`` marker is accepted too). Dependencies may be sync or
-    async functions or generators (``yield``: the code after it runs once the handler is done),
-    and may depend on others; within one event each dependency runs once unless
-    ``use_cache=False``. ``Depends()`` with no argument calls the annotated type.
-    """
+class Dependency:
+    """The marker ``Depends(...)`` puts in an annotation or default: what to call, and whether
+    its result is shared within one event."""
 
     __slots__ = ("dependency", "use_cache")
 
@@ -41,6 +35,19 @@ class Depends:
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__name__", repr(self.dependency))
         return f"Depends({name}{'' if self.use_cache else ', use_cache=False'})"
+
+
+def Depends(dependency: Callable[..., Any] | None = None, *, use_cache: bool = True) -> Any:
+    """Declares a parameter whose value is the return value of ``dependency``.
+
+    ``Annotated[Redis, Depends(get_redis)]`` or ``redis: Redis = Depends(get_redis)``, as in
+    FastAPI (whose own ``fastapi.Depends`` marker is accepted too). Dependencies may be sync or
+    async functions or generators (``yield``: the code after it runs once the handler is done),
+    and may depend on others; within one event each dependency runs once unless
+    ``use_cache=False``. ``Depends()`` with no argument calls the annotated type. Typed ``Any``
+    (like FastAPI's) so that it fits any parameter's default.
+    """
+    return Dependency(dependency, use_cache=use_cache)
 
 
 # What a parameter of a handler or a dependency receives, besides a dependency's value.
@@ -74,7 +81,7 @@ class Dependant:
 
 def _marker(value: Any) -> Any:
     """Our ``Depends`` or FastAPI's (duck-typed, so FastAPI need not be installed)."""
-    if isinstance(value, Depends):
+    if isinstance(value, Dependency):
         return value
     cls = type(value)
     if cls.__name__ == "Depends" and cls.__module__.startswith("fastapi") and hasattr(value, "dependency"):
@@ -243,7 +250,7 @@ def _override_plan(replacement: Callable[..., Any], use_cache: bool) -> Dependan
     key = (replacement, use_cache)
     plan = _OVERRIDE_PLANS.get(key)
     if plan is None:
-        plan = _OVERRIDE_PLANS[key] = plan_dependant(Depends(replacement, use_cache=use_cache), None)
+        plan = _OVERRIDE_PLANS[key] = plan_dependant(Dependency(replacement, use_cache=use_cache), None)
     return plan
 
 
