@@ -243,7 +243,9 @@ class _AsyncSender(_Face):
     async def call(self, event: BaseModel, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
 
     @overload
-    async def call(self, event: str, data: Any, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
+    async def call(
+        self, event: str, data: Any = None, /, *, response_model: TypeForm[T], **kwargs: Any
+    ) -> T: ...
 
     @overload
     async def call(
@@ -277,7 +279,7 @@ class _SyncSender(_Face):
     def call(self, event: BaseModel, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
 
     @overload
-    def call(self, event: str, data: Any, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
+    def call(self, event: str, data: Any = None, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
 
     @overload
     def call(
