@@ -175,7 +175,7 @@ class Core:
     def _compose_outbound(self) -> Send:
         raw = raw_sender(self.sio, self.is_async)
         if fusable(self):
-            return fused_sender(self, raw)
+            return fused_sender(self)
 
         async def raw_step(ctx: OutboundContext) -> Any:
             return await raw(ctx.kind, ctx.event, ctx.data, ctx.kwargs)
@@ -189,22 +189,6 @@ class Core:
             return await chain(outbound_context(kind, event, data, kwargs, response_model))
 
         return send
-
-    async def emit(self, event: Any, data: Any, kwargs: dict[str, Any]) -> Any:
-        """Send ``event`` through the outbound stack to socketio's ``emit``."""
-        return await self.send("emit", event, data, kwargs, None)
-
-    async def call(self, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
-        """Send ``event`` through the outbound stack to socketio's ``call`` and return the reply."""
-        return await self.send("call", event, data, kwargs, response_model)
-
-    def emit_sync(self, event: Any, data: Any, kwargs: dict[str, Any]) -> Any:
-        """``emit`` for synchronous faces."""
-        return drive(self.send("emit", event, data, kwargs, None))
-
-    def call_sync(self, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
-        """``call`` for synchronous faces."""
-        return drive(self.send("call", event, data, kwargs, response_model))
 
     def received(self, raw: Any, response_model: Any) -> tuple[str, Any]:
         """Read a simple client's ``receive()`` result into ``(event, data)``, validating ``data``

@@ -66,19 +66,38 @@ def raw_sender(sio: Any, is_async: bool) -> RawSend:
     return send
 
 
-def fused_sender(core: Core, raw: RawSend) -> Send:
+def fused_sender(core: Core) -> Send:
     """The outbound stack of the built-in stages alone (naming, logging, validation), folded into
-    one function: what the composed chain does, without a context object or a call per stage."""
+    one function: what the composed chain does, without a context object or a call per stage
+    (``raw_sender``'s emit/call is inlined here too)."""
     logger = core.logging.new_logger()
+    sio = core.sio
+    raw_emit = sio.emit
+    raw_call = getattr(sio, "call", None)
+    is_async = core.is_async
 
     async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
-        name, payload = parse_outbound(kind, event, data)
+        if type(event) is str:
+            name: str | None = event
+            payload = data
+        else:
+            name, payload = parse_outbound(kind, event, data)
         if name is None:
             name = get_event_name(payload)
         log = logger.log or logger.get()
         start = perf_counter()
         try:
-            result = await raw(kind, name, serialise(payload), kwargs)
+            payload = (
+                payload.model_dump(mode="json") if isinstance(payload, BaseModel) else serialise(payload)
+            )
+            if kind == "emit":
+                result = raw_emit(name, payload, **kwargs)
+            elif raw_call is None:
+                raise TypeError(f"{type(sio).__name__} cannot call(): it has no call method")
+            else:
+                result = raw_call(name, payload, **kwargs)
+            if is_async:
+                result = await result
             if response_model is not None:
                 result = validate_response(response_model, result)
         except BaseException as exc:

@@ -10,6 +10,7 @@ import socketio
 from pydantic import BaseModel
 from typing_extensions import TypeForm
 
+from ._drive import drive
 from .core import Core
 from .middleware.base import Middleware
 from .middleware.exceptions import ExceptionHandler
@@ -237,7 +238,7 @@ class _AsyncSender(_Face):
 
         Keyword arguments reach socketio's ``emit`` unchanged.
         """
-        return await self._core.emit(event, data, kwargs)
+        return await self._core.send("emit", event, data, kwargs, None)
 
     @overload
     async def call(self, event: BaseModel, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
@@ -260,7 +261,7 @@ class _AsyncSender(_Face):
         A problem-detail reply that ``response_model`` does not accept raises
         ``ProblemDetailError``. Keyword arguments reach socketio's ``call`` unchanged.
         """
-        return await self._core.call(event, data, kwargs, response_model)
+        return await self._core.send("call", event, data, kwargs, response_model)
 
 
 class _SyncSender(_Face):
@@ -273,7 +274,7 @@ class _SyncSender(_Face):
 
         Keyword arguments reach socketio's ``emit`` unchanged.
         """
-        return self._core.emit_sync(event, data, kwargs)
+        return drive(self._core.send("emit", event, data, kwargs, None))
 
     @overload
     def call(self, event: BaseModel, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
@@ -294,7 +295,7 @@ class _SyncSender(_Face):
         A problem-detail reply that ``response_model`` does not accept raises
         ``ProblemDetailError``. Keyword arguments reach socketio's ``call`` unchanged.
         """
-        return self._core.call_sync(event, data, kwargs, response_model)
+        return drive(self._core.send("call", event, data, kwargs, response_model))
 
 
 class _ServerFace(_Handlers):

@@ -1,0 +1,123 @@
+"""Benchmark plumbing: per-event medians, and the typed-vs-floor ratios printed after the run.
+
+One event costs microseconds, so every benchmark round handles a batch of events inside one
+``run_until_complete``, and the ``measure`` fixture keeps the time per event.
+
+A shared machine drifts by tens of percent over seconds, so two things pair what is compared:
+
+- each variant runs in ``REPS`` short chunks that alternate with the other variants
+  (``rep0-raw, rep0-floor, rep0-typed, rep1-raw, ...``);
+- before each timed round of ``floor`` and ``typed``, the benchmark's untimed ``setup`` runs and times
+  a batch of ``raw`` on its own server, so every round has a raw round from a few milliseconds
+  earlier to subtract.
+
+``pytest_terminal_summary`` prints, per direction, the median time per event of each variant over
+all its rounds, and the ratio (typed - raw) / (floor - raw) against the target of issue 2, where each
+overhead is the median over rounds of (round - the raw round just before it). Nothing is asserted
+on timings.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+
+import pytest
+from pytest_benchmark.utils import load_timer
+
+REPS = 4
+"""Chunks per variant, interleaved with the other variants."""
+ROUNDS = 25
+"""Timed rounds per chunk (``REPS * ROUNDS`` rounds per variant in all)."""
+WARMUP_ROUNDS = 2
+VARIANTS = ("raw", "floor", "typed")
+
+TARGETS = {"inbound": 1.15, "outbound": 1.3}
+"""Upper bound of (typed - raw) / (floor - raw), per direction."""
+
+# (direction, variant, rep) -> seconds per event, one value per round
+_SAMPLES = pytest.StashKey[dict[tuple[str, str, int], list[float]]]()
+# (direction, variant) -> seconds per event of each round minus the raw round just before it
+_OVERHEADS = pytest.StashKey[dict[tuple[str, str], list[float]]]()
+
+Batch = Callable[[], object]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test taking ``rep`` and ``variant`` runs as rep0-raw, rep0-floor, rep0-typed, rep1-raw..."""
+    if {"rep", "variant"} <= set(metafunc.fixturenames):
+        metafunc.parametrize("rep", range(REPS), ids=lambda r: f"rep{r}")
+        metafunc.parametrize("variant", VARIANTS)
+
+
+@pytest.fixture
+def measure(
+    benchmark, request: pytest.FixtureRequest
+) -> Callable[[str, str, int, Batch, Batch | None], None]:
+    """``measure(direction, variant, events, run_batch, raw_batch)``: benchmark ``run_batch``, which
+    handles ``events`` events per call, and keep its time per event for the summary. ``raw_batch``
+    (``None`` for the raw variant itself) handles as many events the raw way; it runs untimed by the
+    benchmark before every round, timed here, as that round's baseline."""
+    rep: int = request.node.callspec.params.get("rep", 0)
+    timer = load_timer(str(request.config.getoption("benchmark_timer"))).target  # the benchmark's own
+
+    def run(direction: str, variant: str, events: int, run_batch: Batch, raw_batch: Batch | None) -> None:
+        baseline: list[float] = []
+
+        def setup() -> None:
+            if raw_batch is not None:
+                start = timer()
+                raw_batch()
+                baseline.append(timer() - start)
+
+        benchmark.group = f"{direction} (ms per round of {events} events)"
+        benchmark.extra_info["events_per_round"] = events
+        benchmark.pedantic(run_batch, setup=setup, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS)
+        stats = benchmark.stats
+        if stats is None:  # --benchmark-disable: ran once, nothing measured
+            return
+        times = list(stats.stats.data)
+        benchmark.extra_info["median_us_per_event"] = statistics.median(times) / events * 1e6
+        config = request.config
+        config.stash.setdefault(_SAMPLES, {})[(direction, variant, rep)] = [t / events for t in times]
+        if raw_batch is not None:
+            paired = zip(times, baseline[-len(times) :], strict=True)  # the last ones: the timed rounds
+            overheads = config.stash.setdefault(_OVERHEADS, {}).setdefault((direction, variant), [])
+            overheads.extend((t - raw) / events for t, raw in paired)
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    samples = config.stash.get(_SAMPLES, {})
+    if not samples:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("zndraw_socketio: time per event and ratios")
+    write("median µs per event over all rounds of each variant; overheads paired round by round:")
+    for direction, target in TARGETS.items():
+        pooled = {
+            v: [t for (d, var, _), times in samples.items() if d == direction and var == v for t in times]
+            for v in VARIANTS
+        }
+        us = {v: statistics.median(times) * 1e6 for v, times in pooled.items() if times}
+        if not us:
+            continue
+        rounds = min(len(t) for t in pooled.values() if t)
+        cells = "  ".join(f"{v} {t:6.2f}" for v, t in us.items())
+        write(f"  {direction:<9} {cells}   ({rounds} rounds each)")
+        over = {
+            v: statistics.median(diffs) * 1e6
+            for (d, v), diffs in config.stash.get(_OVERHEADS, {}).items()
+            if d == direction and diffs
+        }
+        if not {"floor", "typed"} <= over.keys():
+            write(f"  {'':<9} ratio: needs raw, floor and typed in the same run")
+            continue
+        typed_over, floor_over = over["typed"], over["floor"]
+        ratio = typed_over / floor_over if floor_over > 0 else float("nan")
+        verdict = "met" if ratio <= target else "MISSED"
+        write(
+            f"  {'':<9} (typed - raw) / (floor - raw) = {typed_over:.2f} / {floor_over:.2f} = "
+            f"{ratio:.2f}   target <= {target:.2f}: {verdict}"
+        )

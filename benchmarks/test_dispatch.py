@@ -1,0 +1,207 @@
+"""Per-event cost of the typed chain, through python-socketio's own packet handling.
+
+The engine.io transport is stubbed: a recorder replaces ``eio.send`` and ``eio.send_packet``, so a
+measure includes socketio's packet decoding, handler lookup, ack encoding and (outbound) its
+manager's fan-out, but no network. Three variants per direction, in the same run:
+
+- ``raw``: plain python-socketio, dicts in and out;
+- ``floor``: plain python-socketio with the pydantic work written by hand;
+- ``typed``: the same through ``wrap()`` and its default middleware stack, with structlog
+  filtering the per-event debug entries out.
+
+Run: ``python -m pytest benchmarks -p no:cacheprovider --benchmark-only``. The ratios are printed
+at the end of the run (see ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+import socketio
+import structlog
+from pydantic import BaseModel
+
+from zndraw_socketio import wrap
+
+Batch = Callable[[], object]
+Measure = Callable[[str, str, int, Batch, Batch | None], None]  # the ``measure`` fixture
+
+BATCH = 200  # events per benchmark round
+EIO_SID = "eio-bench"
+EVENT_PACKET = '21["ping",{"message":"hello"}]'  # EVENT, ack id 1, namespace "/"
+ACK_PACKET = '31[{"reply":"hello"}]'  # what the server must send back
+EMIT_PACKET = '2["ping",{"message":"hello"}]'
+
+
+class Ping(BaseModel):
+    message: str
+
+
+class Pong(BaseModel):
+    reply: str
+
+
+class StubbedServer:
+    """An ``AsyncServer`` whose engine.io transport records what it would send; one client."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncServer(async_mode="asgi", async_handlers=False)
+        self.last: Any = None
+        self.sent = 0
+        self.sid = ""
+        eio = self.sio.eio
+
+        async def send(eio_sid: str, data: Any) -> None:  # acks and connect replies
+            self.last = data
+            self.sent += 1
+
+        async def send_packet(eio_sid: str, pkt: Any) -> None:  # emits (pre-encoded by the manager)
+            self.last = pkt.data
+            self.sent += 1
+
+        eio.send = send
+        eio.send_packet = send_packet
+
+    async def connect(self) -> None:
+        """Open the engine.io session and connect it to namespace ``/``."""
+        await self.sio._handle_eio_connect(EIO_SID, {"REMOTE_ADDR": "127.0.0.1"})
+        await self.sio._handle_eio_message(EIO_SID, "0")
+        sid = self.sio.manager.sid_from_eio_sid(EIO_SID, "/")
+        assert sid is not None and self.sio.manager.is_connected(sid, "/")
+        self.sid = sid
+
+    async def receive(self, n: int) -> None:
+        """Feed ``n`` EVENT packets (with an ack id) to socketio's packet handling."""
+        handle = self.sio._handle_eio_message
+        for _ in range(n):
+            await handle(EIO_SID, EVENT_PACKET)
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    try:
+        yield loop
+    finally:
+        loop.close()
+
+
+@pytest.fixture
+def quiet_structlog() -> Iterator[None]:
+    """structlog filtering below INFO, as a production app would run; restored afterwards."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+
+
+def _check_once(loop: asyncio.AbstractEventLoop, server: StubbedServer, run: Callable[[], Awaitable[Any]]):
+    """Run one event outside the timer and check what socketio sent."""
+    server.last, server.sent = None, 0
+    loop.run_until_complete(run())
+    return server.sent, server.last
+
+
+# -- inbound ---------------------------------------------------------------------------------------
+def _inbound_server(variant: str) -> StubbedServer:
+    server = StubbedServer()
+    sio = server.sio
+    if variant == "raw":
+
+        async def raw_ping(sid: str, data: dict[str, Any]) -> dict[str, Any]:
+            return {"reply": data["message"]}
+
+        sio.on("ping", raw_ping)
+
+    elif variant == "floor":
+
+        async def floor_ping(sid: str, data: Any) -> dict[str, Any]:
+            ping = Ping.model_validate(data)
+            return Pong(reply=ping.message).model_dump(mode="json")
+
+        sio.on("ping", floor_ping)
+
+    else:
+        tsio = wrap(sio)
+
+        @tsio.on(Ping)
+        async def typed_ping(sid: str, data: Ping) -> Pong:
+            return Pong(reply=data.message)
+
+    return server
+
+
+def _inbound_batch(variant: str, loop: asyncio.AbstractEventLoop) -> Batch:
+    """A connected server for ``variant``, checked once; returns a function running ``BATCH`` events."""
+    server = _inbound_server(variant)
+    loop.run_until_complete(server.connect())
+    assert _check_once(loop, server, lambda: server.receive(1)) == (1, ACK_PACKET)
+
+    def run_batch() -> None:
+        loop.run_until_complete(server.receive(BATCH))
+        assert server.last == ACK_PACKET
+
+    return run_batch
+
+
+def test_inbound(
+    rep: int, variant: str, loop: asyncio.AbstractEventLoop, quiet_structlog: None, measure: Measure
+):
+    raw_batch = None if variant == "raw" else _inbound_batch("raw", loop)
+    measure("inbound", variant, BATCH, _inbound_batch(variant, loop), raw_batch)
+
+
+# -- outbound --------------------------------------------------------------------------------------
+def _emitter(variant: str, server: StubbedServer) -> Callable[[int], Awaitable[None]]:
+    sio = server.sio
+    sid = server.sid
+    if variant == "raw":
+
+        async def raw_emits(n: int) -> None:
+            for _ in range(n):
+                await sio.emit("ping", {"message": "hello"}, to=sid)
+
+        return raw_emits
+    if variant == "floor":
+
+        async def floor_emits(n: int) -> None:
+            for _ in range(n):
+                await sio.emit("ping", Ping(message="hello").model_dump(mode="json"), to=sid)
+
+        return floor_emits
+
+    tsio = wrap(sio)
+
+    async def typed_emits(n: int) -> None:
+        for _ in range(n):
+            await tsio.emit(Ping(message="hello"), to=sid)
+
+    return typed_emits
+
+
+def _outbound_batch(variant: str, loop: asyncio.AbstractEventLoop) -> Batch:
+    """A server with one client for ``variant``, checked once; returns a function emitting ``BATCH``
+    events to the client."""
+    server = StubbedServer()
+    loop.run_until_complete(server.connect())
+    emits = _emitter(variant, server)
+    assert _check_once(loop, server, lambda: emits(1)) == (1, EMIT_PACKET)
+
+    def run_batch() -> None:
+        loop.run_until_complete(emits(BATCH))
+        assert server.last == EMIT_PACKET
+
+    return run_batch
+
+
+def test_outbound(
+    rep: int, variant: str, loop: asyncio.AbstractEventLoop, quiet_structlog: None, measure: Measure
+):
+    raw_batch = None if variant == "raw" else _outbound_batch("raw", loop)
+    measure("outbound", variant, BATCH, _outbound_batch(variant, loop), raw_batch)
