@@ -7,7 +7,9 @@ manager's fan-out, but no network. Three variants per direction, in the same run
 - ``raw``: plain python-socketio, dicts in and out;
 - ``floor``: plain python-socketio with the pydantic work written by hand;
 - ``typed``: the same through ``wrap()`` and its default middleware stack, with structlog
-  filtering the per-event debug entries out.
+  filtering the per-event debug entries out (inbound also ``typed_single``: the same with the
+  ``merge_sio_context`` processor configured, and ``dep1``/``dep3``: one async ``Depends`` and a
+  3-level nested chain).
 
 Run: ``python -m pytest benchmarks -p no:cacheprovider --benchmark-only``. The ratios are printed
 at the end of the run (see ``conftest.py``).
@@ -18,14 +20,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 import socketio
 import structlog
 from pydantic import BaseModel
 
-from zndraw_socketio import wrap
+from zndraw_socketio import Depends, merge_sio_context, wrap
 
 Batch = Callable[[], object]
 Measure = Callable[[str, str, int, Batch, Batch | None], None]  # the ``measure`` fixture
@@ -91,10 +93,17 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 @pytest.fixture
-def quiet_structlog() -> Iterator[None]:
-    """structlog filtering below INFO, as a production app would run; restored afterwards."""
+def quiet_structlog(request: pytest.FixtureRequest) -> Iterator[None]:
+    """structlog filtering below INFO, as a production app would run; restored afterwards. The
+    ``typed_single`` variant also puts ``merge_sio_context`` first among the processors."""
     saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    variant = request.node.callspec.params.get("variant") if hasattr(request.node, "callspec") else None
+    processors = list(saved["processors"])
+    if variant == "typed_single":
+        processors.insert(0, merge_sio_context)
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO), processors=processors
+    )
     try:
         yield
     finally:
@@ -127,7 +136,21 @@ def _inbound_server(variant: str) -> StubbedServer:
 
         sio.on("ping", floor_ping)
 
-    else:
+    elif variant == "dep1":
+        tsio = wrap(sio)
+
+        @tsio.on(Ping)
+        async def dep1_ping(sid: str, data: Ping, word: Annotated[str, Depends(level1)]) -> Pong:
+            return Pong(reply=data.message)
+
+    elif variant == "dep3":
+        tsio = wrap(sio)
+
+        @tsio.on(Ping)
+        async def dep3_ping(sid: str, data: Ping, word: Annotated[str, Depends(level3)]) -> Pong:
+            return Pong(reply=data.message)
+
+    else:  # typed, typed_single (the structlog configuration differs, see quiet_structlog)
         tsio = wrap(sio)
 
         @tsio.on(Ping)
@@ -135,6 +158,19 @@ def _inbound_server(variant: str) -> StubbedServer:
             return Pong(reply=data.message)
 
     return server
+
+
+async def level1() -> str:
+    """The one async dependency of ``dep1``, and the bottom of ``dep3``'s chain."""
+    return "hello"
+
+
+async def level2(word: Annotated[str, Depends(level1)]) -> str:
+    return word
+
+
+async def level3(word: Annotated[str, Depends(level2)]) -> str:
+    return word
 
 
 def _inbound_batch(variant: str, loop: asyncio.AbstractEventLoop) -> Batch:

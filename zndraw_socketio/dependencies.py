@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
@@ -17,7 +17,16 @@ from .request import SioRequest
 if TYPE_CHECKING:
     from .context import InboundContext
 
-__all__ = ["Dependant", "Dependency", "Depends", "Solver", "injection_for", "plan_dependant", "uses_context"]
+__all__ = [
+    "Dependant",
+    "Dependency",
+    "Depends",
+    "Solver",
+    "compile_solver",
+    "injection_for",
+    "plan_dependant",
+    "uses_context",
+]
 
 Kind = Literal["sync", "async", "gen", "asyncgen"]
 
@@ -175,6 +184,64 @@ def uses_context(injected: Any) -> bool:
         if isinstance(src, str) or (isinstance(src, Dependant) and uses_context(src.args)):
             return True
     return False
+
+
+def _calls(injected: Any) -> list[Callable[..., Any]]:
+    out: list[Callable[..., Any]] = []
+    for _, src in injected:
+        if isinstance(src, Dependant):
+            out.append(src.call)
+            out.extend(_calls(src.args))
+    return out
+
+
+def compile_solver(injected: Any) -> tuple[Callable[[Solver | None], Awaitable[dict[str, Any]]], bool]:
+    """Compile a plan without generator dependencies into one function per dependency, once.
+
+    Returns ``(solve, needs_solver)``: ``await solve(solver)`` gives the keyword arguments;
+    ``needs_solver`` says whether it needs a ``Solver`` (for the request, the event context or a
+    dependency shared by two branches) or takes ``None``. Overrides are not looked at: the caller
+    uses ``Solver`` while any are set.
+    """
+    calls = _calls(injected)
+    shared = {call for call in calls if calls.count(call) > 1}
+    needs_solver = bool(shared) or uses_context(injected)
+    resolvers = tuple((name, _compile(src, shared)) for name, src in injected)
+    if len(resolvers) == 1:
+        ((only_name, only),) = resolvers
+
+        async def solve_one(solver: Solver | None) -> dict[str, Any]:
+            return {only_name: await only(solver)}
+
+        return solve_one, needs_solver
+
+    async def solve(solver: Solver | None) -> dict[str, Any]:
+        return {name: await resolve(solver) for name, resolve in resolvers}
+
+    return solve, needs_solver
+
+
+def _compile(source: Any, shared: set[Callable[..., Any]]) -> Callable[[Any], Awaitable[Any]]:
+    if not isinstance(source, Dependant):  # the request or the event context
+        return lambda solver: solver.value(source)
+    subs = tuple((name, _compile(src, shared)) for name, src in source.args)
+    call = source.call
+    cached = source.use_cache and call in shared
+    is_async = source.kind == "async"
+    if is_async and not subs and not cached:
+        return lambda solver: call()  # awaiting it awaits the dependency itself
+
+    async def resolve(solver: Any) -> Any:
+        if cached and call in solver.cache:
+            return solver.cache[call]
+        value = call(**{name: await sub(solver) for name, sub in subs})
+        if is_async:
+            value = await value
+        if cached:
+            solver.cache[call] = value
+        return value
+
+    return resolve
 
 
 class Solver:

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from .adapters import encode, encode_reply, validator_for
 from .context import InboundContext
-from .dependencies import Solver, uses_context
+from .dependencies import Solver, compile_solver, uses_context
 from .middleware.dependencies import DependenciesMiddleware
 from .middleware.exceptions import ExceptionMiddleware
 from .middleware.logging import (
@@ -85,6 +85,7 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
     pass_sid = server and handler_lead == 1
     injected = route.injected
     needs_ctx = uses_context(injected)
+    solve, needs_solver = compile_solver(injected)
     overrides = core.dependency_overrides
     make_request = core.make_request
 
@@ -113,9 +114,14 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
                 else:
                     values = payload if convert is None else convert(payload)
                 if injected:
-                    ctx = InboundContext(route, event, namespace, sid, args[:handler_lead], payload)
-                    solver = Solver(ctx if needs_ctx else None, overrides, make_request, None)
-                    kwargs = {name: await solver.value(src) for name, src in injected}
+                    solver = None
+                    if needs_solver:
+                        lead = args[:handler_lead]
+                        ctx = (
+                            InboundContext(route, event, namespace, sid, lead, payload) if needs_ctx else None
+                        )
+                        solver = Solver(ctx, overrides, make_request, None)
+                    kwargs = await solve(solver)
                     result = handler(*args[:handler_lead], *values, **kwargs)
                 elif single:
                     result = handler(sid, values[0]) if pass_sid else handler(values[0])
