@@ -1,6 +1,7 @@
 """zndraw_socketio: typed events, exception handlers and structured logging for python-socketio,
 as one ordered middleware chain that every inbound and outbound event passes through."""
 
+from .asyncapi import MessageSpec, OperationSpec, build_asyncapi, mount_asyncapi
 from .context import EventContext, InboundContext, OutboundContext
 from .dependencies import Depends
 from .middleware import (
@@ -44,8 +45,10 @@ __all__ = [
     "InboundContext",
     "LoggingMiddleware",
     "ManagerWrapper",
+    "MessageSpec",
     "Middleware",
     "NamingMiddleware",
+    "OperationSpec",
     "OutboundContext",
     "ProblemDetail",
     "ProblemDetailError",
@@ -56,7 +59,9 @@ __all__ = [
     "SyncServerWrapper",
     "ValidationMiddleware",
     "__version__",
+    "build_asyncapi",
     "get_event_name",
     "merge_sio_context",
+    "mount_asyncapi",
     "wrap",
 ]

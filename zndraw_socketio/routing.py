@@ -13,7 +13,7 @@ from .dependencies import Dependant, injection_for, plan_dependant
 if TYPE_CHECKING:
     from .middleware.base import Middleware
 
-__all__ = ["Param", "Route"]
+__all__ = ["Param", "Route", "Unresolved"]
 
 Role = Literal["server", "client"]
 Kind = Literal["event", "connect", "disconnect", "connect_error"]
@@ -118,6 +118,13 @@ class Route:
         params = tuple(
             Param(p.name, hints.get(p.name, p.annotation), p.default) for p in positional[handler_lead:]
         )
+        for param in params:
+            if isinstance(param.annotation, Unresolved):
+                raise TypeError(
+                    f"{_qualname(handler)}: the annotation {param.annotation.annotation!r} of payload "
+                    f"parameter {param.name!r} does not resolve ({param.annotation.error}); import it "
+                    "where the handler is defined"
+                )
         if model is not None and params and params[0].annotation is inspect.Parameter.empty:
             params = (Param(params[0].name, model, params[0].default), *params[1:])
         return cls(
@@ -135,7 +142,7 @@ class Route:
             params=params,
             var_positional=var_positional,
             injected=tuple(injected),
-            returns=hints.get("return", signature.return_annotation),
+            returns=_resolved(hints.get("return", signature.return_annotation)),
             hints=hints,
             signature=signature,
             is_coroutine=inspect.iscoroutinefunction(handler),
@@ -178,5 +185,35 @@ def _type_hints(handler: Callable[..., Any]) -> dict[str, Any]:
         target = call if call is not None else handler
     try:
         return typing.get_type_hints(target, include_extras=True)
-    except Exception:  # unresolvable forward references: fall back to the raw annotations
-        return dict(getattr(target, "__annotations__", {}))
+    except Exception:
+        pass
+    # some annotation does not resolve: resolve them one by one, marking the ones that fail
+    hints: dict[str, Any] = {}
+    namespace = getattr(inspect.unwrap(target), "__globals__", {})
+    for name, annotation in getattr(target, "__annotations__", {}).items():
+        try:
+            hints[name] = typing.get_type_hints(
+                _Holder(name, annotation), globalns=namespace, include_extras=True
+            )[name]
+        except Exception as exc:
+            hints[name] = Unresolved(annotation, exc)
+    return hints
+
+
+def _resolved(annotation: Any) -> Any:
+    return inspect.Parameter.empty if isinstance(annotation, Unresolved) else annotation
+
+
+class _Holder:
+    """Something ``get_type_hints`` accepts, holding one annotation."""
+
+    def __init__(self, name: str, annotation: Any) -> None:
+        self.__annotations__ = {name: annotation}
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """An annotation that did not resolve (e.g. a name missing under postponed annotations)."""
+
+    annotation: Any
+    error: Exception

@@ -6,6 +6,12 @@ become channels (one per event and namespace), ``receive`` operations (with thei
 ``send`` operations (one per emitted model, from ``emits=[...]`` and REST ``Emits(...)``), messages
 and schemas. Nothing is stored: every call builds a new document from the current state, and the
 same app gives the same document, byte for byte once dumped with sorted keys.
+
+Names: a channel id is the event (``ping``) or namespace and event (``chat.ping``), its address
+``/ping`` or ``/chat/ping``; a receive operation is the handler's name in camelCase (``handlePing``),
+a send operation ``send`` + the event in PascalCase (``sendSessionLeft``); a clash gets the
+namespace, then a number, appended. A model emitted from handlers of one namespace is sent in that
+namespace, otherwise (several namespaces, or only REST routes) in ``/``, as ``emit`` does by default.
 """
 
 from __future__ import annotations
@@ -168,7 +174,7 @@ class _Assembler:
             send = found.get(model) or found.setdefault(model, _Send(model, self._event_for(model)))
             send.rest.extend(entries)
         for send in found.values():
-            namespaces = {t.namespace for t in send.triggers} - {"*", None}
+            namespaces = {t.namespace for t in send.triggers if t.namespace and t.namespace != "*"}
             send.namespace = namespaces.pop() if len(namespaces) == 1 else "/"
         return sorted(found.values(), key=lambda s: (s.namespace, s.event, s.model.__qualname__))
 

@@ -126,6 +126,9 @@ class SchemaSet:
         """Generate every registered schema and the shared component schemas."""
         usable: list[tuple[int, SchemaMode, TypeAdapter[Any]]] = []
         for handle, (annotation, mode) in enumerate(self._inputs):
+            if isinstance(annotation, str | typing.ForwardRef):
+                self._errors[handle] = f"unresolved annotation {annotation!r}"
+                continue
             try:
                 usable.append((handle, mode, adapter_for(annotation)))
             except Exception as exc:  # an annotation pydantic cannot build an adapter for

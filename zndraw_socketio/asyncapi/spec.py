@@ -136,10 +136,7 @@ def channel_address(namespace: str, event: str) -> str:
 
 def docstring(obj: Any) -> str | None:
     """The cleaned docstring ``obj`` defines itself (an inherited one does not count)."""
-    if isinstance(obj, type):
-        doc = obj.__dict__.get("__doc__")
-    else:
-        doc = getattr(obj, "__doc__", None)
+    doc = obj.__dict__.get("__doc__") if isinstance(obj, type) else getattr(obj, "__doc__", None)
     if not isinstance(doc, str):
         return None
     doc = inspect.cleandoc(doc).strip()

@@ -178,7 +178,7 @@ class ExceptionMiddleware(Middleware):
             if namespace is None or namespace == route.namespace or route.namespace == "*":
                 applicable[exc_type] = handler
         errors = operation.errors
-        if not any(issubclass(ValidationError, t) for t in applicable):
+        if self.handlers.lookup(route.namespace, ValidationError) is None:  # the rule reply_for runs
             errors.append(
                 MessageSpec(
                     ProblemDetail,

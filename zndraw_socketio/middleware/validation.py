@@ -54,6 +54,36 @@ class ValidationMiddleware(Middleware):
 
         return serialise_step
 
+    def contribute(self, route: Route, operation: Any) -> None:
+        """AsyncAPI: the messages a handler accepts and the replies it returns, described by the
+        same type adapters this stage validates with. A union payload or return type gives one
+        message per member; several payload parameters one message of several arguments.
+        """
+        import inspect
+
+        from ..asyncapi.schemas import is_nothing, union_members
+        from ..asyncapi.spec import Arguments, MessageSpec
+
+        params = route.params
+        if len(params) == 1 and not route.var_positional:
+            for member in union_members(params[0].annotation):
+                operation.messages.append(MessageSpec(member, "validation"))
+        elif params:
+            required = sum(1 for p in params if p.required)
+            names = tuple(p.name for p in params)
+            payload = Arguments(names, tuple(p.annotation for p in params), required)
+            operation.messages.append(MessageSpec(payload, "validation"))
+        elif route.var_positional:
+            operation.messages.append(MessageSpec(Any, "validation"))
+        else:
+            operation.messages.append(MessageSpec())
+        returns = route.returns
+        if route.kind != "event" or returns is inspect.Parameter.empty or is_nothing(returns):
+            return
+        for member in union_members(returns):
+            if not is_nothing(member):
+                operation.replies.append(MessageSpec(member, "serialization"))
+
 
 def serialise(data: Any) -> Any:
     """Outbound payload to JSON-able data: models dumped (also inside lists and tuples); dicts,
