@@ -58,29 +58,24 @@ class Middleware:
 
         Called when the middleware is added to an asynchronous face.
         """
-        cls = type(self)
-        for name in ("inbound", "outbound"):
-            has_async = getattr(cls, name) is not getattr(Middleware, name)
-            has_sync = getattr(cls, f"{name}_sync") is not getattr(Middleware, f"{name}_sync")
-            if has_sync and not has_async:
-                raise TypeError(
-                    f"{cls.__name__} overrides {name}_sync() but not {name}(): it is sync-only and "
-                    "cannot run on an asynchronous socketio face"
-                )
+        self._check_face(sync=False)
 
     def check_sync(self) -> None:
         """Raise ``TypeError`` if this middleware has async hooks but no sync ones.
 
         Called when the middleware is added to a synchronous face.
         """
+        self._check_face(sync=True)
+
+    def _check_face(self, *, sync: bool) -> None:
         cls = type(self)
         for name in ("inbound", "outbound"):
-            has_async = getattr(cls, name) is not getattr(Middleware, name)
-            has_sync = getattr(cls, f"{name}_sync") is not getattr(Middleware, f"{name}_sync")
-            if has_async and not has_sync:
+            want, other = (f"{name}_sync", name) if sync else (name, f"{name}_sync")
+            if _overrides(cls, other) and not _overrides(cls, want):
+                only, face = ("async", "a synchronous") if sync else ("sync", "an asynchronous")
                 raise TypeError(
-                    f"{cls.__name__} overrides {name}() but not {name}_sync(): it is async-only and "
-                    "cannot run on a synchronous socketio face"
+                    f"{cls.__name__} overrides {other}() but not {want}(): it is {only}-only and "
+                    f"cannot run on {face} socketio face"
                 )
 
     def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
@@ -89,52 +84,34 @@ class Middleware:
         Called once per handler when the chain is composed, never per event. Returning
         ``call_next`` itself leaves the stage out of that handler's chain.
         """
-        cls = type(self)
-        if route.sync:
-            if cls.inbound_sync is Middleware.inbound_sync:
-                return call_next
-            sync_hook = self.inbound_sync
-
-            def sync_next(ctx: InboundContext) -> Any:
-                return drive(call_next(ctx))
-
-            async def inbound_sync_step(ctx: InboundContext) -> Any:
-                return sync_hook(ctx, sync_next)
-
-            return inbound_sync_step
-        if cls.inbound is Middleware.inbound:
-            return call_next
-        hook = self.inbound
-
-        async def inbound_step(ctx: InboundContext) -> Any:
-            return await hook(ctx, call_next)
-
-        return inbound_step
+        return self._step("inbound", call_next, route.sync)
 
     def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
         """Return the step that runs this stage in front of ``call_next`` for outbound events;
         ``sync`` is True on synchronous faces."""
-        cls = type(self)
-        if sync:
-            if cls.outbound_sync is Middleware.outbound_sync:
-                return call_next
-            sync_hook = self.outbound_sync
+        return self._step("outbound", call_next, sync)
 
-            def sync_next(ctx: OutboundContext) -> Any:
-                return drive(call_next(ctx))
-
-            async def outbound_sync_step(ctx: OutboundContext) -> Any:
-                return sync_hook(ctx, sync_next)
-
-            return outbound_sync_step
-        if cls.outbound is Middleware.outbound:
+    def _step(self, name: str, call_next: Callable[[Any], Awaitable[Any]], sync: bool) -> Any:
+        """The step running hook ``name`` (or ``name_sync`` on a synchronous face), or ``call_next``
+        itself when this middleware does not override it."""
+        hook_name = f"{name}_sync" if sync else name
+        if not _overrides(type(self), hook_name):
             return call_next
-        hook = self.outbound
+        hook = getattr(self, hook_name)
+        if not sync:
 
-        async def outbound_step(ctx: OutboundContext) -> Any:
-            return await hook(ctx, call_next)
+            async def step(ctx: Any) -> Any:
+                return await hook(ctx, call_next)
 
-        return outbound_step
+            return step
+
+        def sync_next(ctx: Any) -> Any:
+            return drive(call_next(ctx))
+
+        async def sync_step(ctx: Any) -> Any:
+            return hook(ctx, sync_next)
+
+        return sync_step
 
     def contribute(self, route: Route, operation: OperationSpec) -> None:
         """Describe what this stage does for ``route`` in the AsyncAPI document.
@@ -149,3 +126,8 @@ class Middleware:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _overrides(cls: type, hook: str) -> bool:
+    """True when ``cls`` overrides ``Middleware``'s pass-through ``hook``."""
+    return getattr(cls, hook) is not getattr(Middleware, hook)
