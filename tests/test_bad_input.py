@@ -14,19 +14,12 @@ from pydantic import BaseModel
 from structlog.typing import EventDict
 
 from tests.helpers import STACKS, TIMEOUT, Inbox, Passthrough, asgi_app, connected, new_server, stack
+from tests.models import Ping, Pong
 from zndraw_socketio import AsyncServerWrapper, EventContext, InboundContext, Middleware, wrap
 from zndraw_socketio.middleware import InboundNext
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class Ping(BaseModel):
-    message: str
-
-
-class Pong(BaseModel):
-    reply: str
 
 
 class Numbers(BaseModel):

@@ -18,22 +18,14 @@ import pytest
 import socketio
 import socketio.exceptions
 from fastapi import FastAPI
-from pydantic import BaseModel
 
+from tests.models import Ping, Pong
 from zndraw_socketio import AsyncServerWrapper, Depends, EventContext, SioRequest, wrap
 
 if TYPE_CHECKING:
     from conftest import LiveServer
 
 pytestmark = pytest.mark.timeout(20)
-
-
-class Ping(BaseModel):
-    message: str
-
-
-class Pong(BaseModel):
-    reply: str
 
 
 def make_server() -> tuple[AsyncServerWrapper, socketio.ASGIApp]:

@@ -9,23 +9,12 @@ import socketio
 from pydantic import BaseModel
 
 from tests.helpers import STACKS, TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server, stack
+from tests.models import Ping, Pong, ServerRequest
 from zndraw_socketio import AsyncServerWrapper, ProblemDetailError, wrap
 from zndraw_socketio import ProblemDetail as PackageProblemDetail
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class Ping(BaseModel):
-    message: str
-
-
-class Pong(BaseModel):
-    reply: str
-
-
-class ServerRequest(BaseModel):
-    query: str
 
 
 class ProblemDetail(BaseModel):

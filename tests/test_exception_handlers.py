@@ -12,19 +12,12 @@ from fastapi import HTTPException
 from pydantic import BaseModel, ValidationError
 
 from tests.helpers import STACKS, TIMEOUT, Inbox, asgi_app, connected, new_server, stack
+from tests.models import Ping, Pong
 from zndraw_socketio import EventContext, wrap
 from zndraw_socketio.middleware.exceptions import ExceptionHandlers
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class Ping(BaseModel):
-    message: str
-
-
-class Pong(BaseModel):
-    reply: str
 
 
 class AuthModel(BaseModel):

@@ -36,6 +36,7 @@ from tests.faces_support import (
     raw_socketio,
     serve_wsgi,
 )
+from tests.models import Ping, Pong, ServerRequest
 from zndraw_socketio import (
     AsyncClientWrapper,
     AsyncManagerWrapper,
@@ -62,18 +63,6 @@ from zndraw_socketio import (
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class Ping(BaseModel):
-    message: str
-
-
-class Pong(BaseModel):
-    reply: str
-
-
-class ServerRequest(BaseModel):
-    query: str
 
 
 class Response(BaseModel):

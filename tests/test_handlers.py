@@ -10,18 +10,11 @@ import socketio
 from pydantic import BaseModel
 
 from tests.helpers import STACKS, TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server, stack
+from tests.models import Ping, Pong
 from zndraw_socketio import wrap
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class Ping(BaseModel):
-    message: str
-
-
-class Pong(BaseModel):
-    reply: str
 
 
 class A(BaseModel):

@@ -10,22 +10,14 @@ import pytest
 import socketio
 import socketio.exceptions
 import structlog
-from pydantic import BaseModel
 from structlog.typing import EventDict
 
 from tests.helpers import STACKS, TIMEOUT, Inbox, asgi_app, connected, new_server, stack
+from tests.models import Ping, Pong
 from zndraw_socketio import AsyncServerWrapper, ProblemDetailError, merge_sio_context, wrap
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class Ping(BaseModel):
-    message: str
-
-
-class Pong(BaseModel):
-    reply: str
 
 
 KEYS = ("sio_event", "sid", "namespace", "direction", "outcome")

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import socketio
 import socketio.exceptions
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server
+from tests.models import Ping, Pong
 from zndraw_socketio import (
     DependenciesMiddleware,
     EventContext,
@@ -27,14 +28,6 @@ from zndraw_socketio.middleware import InboundNext, OutboundNext
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class Ping(BaseModel):
-    message: str
-
-
-class Pong(BaseModel):
-    reply: str
 
 
 class Recorder(Middleware):

@@ -9,19 +9,12 @@ import socketio
 from pydantic import BaseModel
 
 from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server
+from tests.models import Ping, Pong
 from zndraw_socketio import names, wrap
 from zndraw_socketio.names import get_event_name, snake_case
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class Ping(BaseModel):
-    message: str
-
-
-class Pong(BaseModel):
-    reply: str
 
 
 class CustomEvent(BaseModel):

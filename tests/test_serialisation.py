@@ -12,20 +12,13 @@ import socketio
 from pydantic import BaseModel, ValidationError
 
 from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server
+from tests.models import Ping, Pong
 from zndraw_socketio import wrap
 from zndraw_socketio.adapters import encode
 from zndraw_socketio.outbound import outbound_context
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class Ping(BaseModel):
-    message: str
-
-
-class Pong(BaseModel):
-    reply: str
 
 
 class Inner(BaseModel):

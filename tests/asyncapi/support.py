@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import socketio
+
+from zndraw_socketio import wrap
 
 NODE_DIR = Path(__file__).parent / "node"
 NODE_MODULES = NODE_DIR / "node_modules"
@@ -144,3 +147,23 @@ def chromium() -> str:
             return path
     missing_tool("chromium is not installed")
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def new_server() -> Any:
+    """A wrapped ASGI AsyncServer with nothing registered."""
+    return wrap(socketio.AsyncServer(async_mode="asgi"))
+
+
+def message_names(doc: dict[str, Any], refs_: list[dict[str, str]]) -> list[str]:
+    """The component message names behind operation message references."""
+    names = []
+    for ref in refs_:
+        channel_msg = json_pointer(doc, ref["$ref"])
+        names.append(json_pointer(doc, channel_msg["$ref"])["name"])
+    return names
+
+
+def payload(doc: dict[str, Any], op_id: str, index: int = 0, *, reply: bool = False) -> dict[str, Any]:
+    op = doc["operations"][op_id]
+    ref = (op["reply"] if reply else op)["messages"][index]["$ref"]
+    return json_pointer(doc, json_pointer(doc, ref)["$ref"])["payload"]

@@ -10,28 +10,9 @@ import socketio
 from pydantic import BaseModel, Field, computed_field
 
 from tests.asyncapi import asyncapi_app as rep
-from tests.asyncapi.support import json_pointer, unresolved_refs
+from tests.asyncapi.support import json_pointer, message_names, new_server, payload, unresolved_refs
 from zndraw_socketio import Middleware, OperationSpec, Route, wrap
 from zndraw_socketio.asyncapi import MessageSpec, build_asyncapi, to_json
-
-
-def new_server() -> Any:
-    return wrap(socketio.AsyncServer(async_mode="asgi"))
-
-
-def message_names(doc: dict[str, Any], refs_: list[dict[str, str]]) -> list[str]:
-    """The component message names behind operation message references."""
-    names = []
-    for ref in refs_:
-        channel_msg = json_pointer(doc, ref["$ref"])
-        names.append(json_pointer(doc, channel_msg["$ref"])["name"])
-    return names
-
-
-def payload(doc: dict[str, Any], op_id: str, index: int = 0, *, reply: bool = False) -> dict[str, Any]:
-    op = doc["operations"][op_id]
-    ref = (op["reply"] if reply else op)["messages"][index]["$ref"]
-    return json_pointer(doc, json_pointer(doc, ref)["$ref"])["payload"]
 
 
 # -- names ---------------------------------------------------------------------------------------------

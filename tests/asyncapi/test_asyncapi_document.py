@@ -5,38 +5,18 @@ from __future__ import annotations
 from typing import Any, Union
 
 import pytest
-import socketio
 from pydantic import ValidationError
 from starlette.applications import Starlette
 
 from tests.asyncapi import asyncapi_app as rep
-from tests.asyncapi.support import json_pointer, refs, unresolved_refs
-from zndraw_socketio import EventContext, wrap
+from tests.asyncapi.support import json_pointer, message_names, new_server, payload, refs, unresolved_refs
+from zndraw_socketio import EventContext
 from zndraw_socketio.asyncapi import to_json
 
 
 @pytest.fixture(scope="module")
 def doc() -> dict[str, Any]:
     return rep.tsio.asyncapi_schema(title="Representative API", version="2.1.0", description="Demo.")
-
-
-def new_server() -> Any:
-    return wrap(socketio.AsyncServer(async_mode="asgi"))
-
-
-def message_names(doc: dict[str, Any], refs_: list[dict[str, str]]) -> list[str]:
-    """The component message names behind operation message references."""
-    names = []
-    for ref in refs_:
-        channel_msg = json_pointer(doc, ref["$ref"])
-        names.append(json_pointer(doc, channel_msg["$ref"])["name"])
-    return names
-
-
-def payload(doc: dict[str, Any], op_id: str, index: int = 0, *, reply: bool = False) -> dict[str, Any]:
-    op = doc["operations"][op_id]
-    ref = (op["reply"] if reply else op)["messages"][index]["$ref"]
-    return json_pointer(doc, json_pointer(doc, ref)["$ref"])["payload"]
 
 
 # -- the whole document -----------------------------------------------------------------------------
