@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel
 
 
@@ -21,3 +23,21 @@ class ServerRequest(BaseModel):
     """A request the server sends a client (SPEC part 1, union return types)."""
 
     query: str
+
+
+class ProblemDetail(BaseModel):
+    """RFC 9457 Problem Details, as SPEC part 1 has users declare it in their own code."""
+
+    kind: Literal["error"] = "error"
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+class Response(BaseModel):
+    """The success member of SPEC part 1's ``Response | ProblemDetail`` union."""
+
+    kind: Literal["response"] = "response"
+    data: str

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import socketio
 from pydantic import BaseModel
 
 from tests.helpers import STACKS, TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server, stack
-from tests.models import Ping, Pong, ServerRequest
+from tests.models import Ping, Pong, ProblemDetail, Response, ServerRequest
 from zndraw_socketio import AsyncServerWrapper, ProblemDetailError, wrap
 from zndraw_socketio import ProblemDetail as PackageProblemDetail
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class ProblemDetail(BaseModel):
-    """RFC 9457 Problem Details, as SPEC part 1 defines it in user code."""
-
-    kind: Literal["error"] = "error"
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-
-
-class Response(BaseModel):
-    kind: Literal["response"] = "response"
-    data: str
 
 
 def typed_server(shape: str = "fused") -> AsyncServerWrapper:

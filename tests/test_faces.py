@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
 import socketio
@@ -36,7 +36,7 @@ from tests.faces_support import (
     raw_socketio,
     serve_wsgi,
 )
-from tests.models import Ping, Pong, ServerRequest
+from tests.models import Ping, Pong, ProblemDetail, Response, ServerRequest
 from zndraw_socketio import (
     AsyncClientWrapper,
     AsyncManagerWrapper,
@@ -63,22 +63,6 @@ from zndraw_socketio import (
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-class Response(BaseModel):
-    kind: Literal["response"] = "response"
-    data: str
-
-
-class ProblemDetail(BaseModel):
-    """RFC 9457 Problem Details, as the README has users declare it."""
-
-    kind: Literal["error"] = "error"
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
 
 
 faces = pytest.mark.parametrize("name", FACES)

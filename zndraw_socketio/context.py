@@ -20,6 +20,21 @@ def target_of(kwargs: dict[str, Any]) -> str | None:
     return kwargs.get("to") or kwargs.get("sid") or kwargs.get("room")
 
 
+class _PerEventState:
+    """``state``: a dict made on first use (subclasses keep it in their ``_state`` slot)."""
+
+    __slots__ = ()
+    _state: dict[str, Any] | None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A dict private to this event, for middleware to pass values inward."""
+        state = self._state
+        if state is None:
+            state = self._state = {}
+        return state
+
+
 class EventContext:
     """What an exception handler learns about the event that failed.
 
@@ -35,7 +50,7 @@ class EventContext:
     data: Any
 
 
-class InboundContext(EventContext):
+class InboundContext(EventContext, _PerEventState):
     """One inbound event on its way from python-socketio to a handler.
 
     Middleware reads ``event``, ``namespace``, ``sid`` and ``data`` and may keep per-event values in
@@ -69,19 +84,11 @@ class InboundContext(EventContext):
         n = len(args)
         self.data = args[0] if n == 1 else (None if n == 0 else args)
 
-    @property
-    def state(self) -> dict[str, Any]:
-        """A dict private to this event, for middleware to pass values inward."""
-        state = self._state
-        if state is None:
-            state = self._state = {}
-        return state
-
     def __repr__(self) -> str:
         return f"InboundContext(event={self.event!r}, namespace={self.namespace!r}, sid={self.sid!r})"
 
 
-class OutboundContext:
+class OutboundContext(_PerEventState):
     """One outbound ``emit`` or ``call`` on its way to python-socketio.
 
     ``event`` is the event name (``None`` until the naming stage resolves it from a model), ``data``
@@ -117,14 +124,6 @@ class OutboundContext:
     def sid(self) -> str | None:
         """The target of the event: ``to``, ``sid`` or ``room`` as given, else ``None``."""
         return target_of(self.kwargs)
-
-    @property
-    def state(self) -> dict[str, Any]:
-        """A dict private to this event, for middleware to pass values inward."""
-        state = self._state
-        if state is None:
-            state = self._state = {}
-        return state
 
     def __repr__(self) -> str:
         return f"OutboundContext(kind={self.kind!r}, event={self.event!r})"
