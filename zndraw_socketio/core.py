@@ -173,9 +173,9 @@ class Core:
 
     # -- outbound ------------------------------------------------------------------------------
     def _compose_outbound(self) -> Send:
-        raw = raw_sender(self.sio, self.is_async)
         if fusable(self):
             return fused_sender(self)
+        raw = raw_sender(self.sio, self.is_async)
 
         async def raw_step(ctx: OutboundContext) -> Any:
             return await raw(ctx.kind, ctx.event, ctx.data, ctx.kwargs)
