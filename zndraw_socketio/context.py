@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from .routing import Route
 
-__all__ = ["EventContext", "InboundContext", "OutboundContext", "namespace_of", "target_of"]
+__all__ = ["EventContext", "InboundContext", "OutboundContext", "namespace_of", "payload_of", "target_of"]
+
+
+def payload_of(args: tuple[Any, ...]) -> Any:
+    """An event's payload from its arguments: one as is, several as a tuple, none as ``None``."""
+    return args[0] if len(args) == 1 else (args if args else None)
 
 
 def namespace_of(kwargs: dict[str, Any]) -> str:
@@ -81,8 +86,7 @@ class InboundContext(EventContext, _PerEventState):
         self.kwargs: dict[str, Any] | None = None
         self.error: BaseException | None = None
         self._state: dict[str, Any] | None = None
-        n = len(args)
-        self.data = args[0] if n == 1 else (None if n == 0 else args)
+        self.data = payload_of(args)
 
     def __repr__(self) -> str:
         return f"InboundContext(event={self.event!r}, namespace={self.namespace!r}, sid={self.sid!r})"

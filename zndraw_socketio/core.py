@@ -8,7 +8,7 @@ from time import perf_counter
 from typing import Any
 
 from ._drive import drive
-from .context import InboundContext, OutboundContext
+from .context import InboundContext, OutboundContext, payload_of
 from .fused import fusable, fused_inbound
 from .middleware.base import InboundNext, Middleware, OutboundNext
 from .middleware.dependencies import DependenciesMiddleware
@@ -17,7 +17,7 @@ from .middleware.logging import LoggingMiddleware
 from .middleware.naming import NamingMiddleware
 from .middleware.validation import ValidationMiddleware, validate_response
 from .outbound import Kind, Send, fused_sender, outbound_context, raw_sender
-from .request import AUTH_KEY, SioRequest
+from .request import SioRequest, remember_auth
 from .routing import Role, Route
 
 __all__ = ["Core"]
@@ -194,7 +194,7 @@ class Core:
         """Read a simple client's ``receive()`` result into ``(event, data)``, validating ``data``
         against ``response_model`` when given, and log it as an inbound event."""
         event, *args = raw
-        data = args[0] if len(args) == 1 else (tuple(args) if args else None)
+        data = payload_of(tuple(args))
         namespace = getattr(self.sio, "namespace", None) or "/"
         start = perf_counter()
         try:
@@ -234,22 +234,21 @@ def _auth_recorder(namespace: str, is_async: bool) -> Callable[..., Any]:
 
     star = namespace == "*"
 
-    def remember_auth(*args: Any) -> None:
+    def record(*args: Any) -> None:
         if star:
             ns, _sid, environ, *rest = args
         else:
             ns = namespace
             _sid, environ, *rest = args
-        if isinstance(environ, dict):
-            environ.setdefault(AUTH_KEY, {})[ns] = rest[0] if rest else None
+        remember_auth(environ, ns, rest[0] if rest else None)
 
     if not is_async:
-        return remember_auth
+        return record
 
-    async def remember_auth_async(*args: Any) -> None:
-        remember_auth(*args)
+    async def record_async(*args: Any) -> None:
+        record(*args)
 
-    return remember_auth_async
+    return record_async
 
 
 def _entry(route: Route, chain: InboundNext) -> Any:
@@ -288,10 +287,8 @@ def _entry(route: Route, chain: InboundNext) -> Any:
 
     async def connect_entry(*args: Any) -> Any:
         # remember the auth per namespace, for SioRequest.auth in later events
-        environ = args[lead - 1]
-        if isinstance(environ, dict):
-            ns = args[0] if catch_namespace else namespace
-            environ.setdefault(AUTH_KEY, {})[ns] = args[lead] if len(args) > lead else None
+        ns = args[0] if catch_namespace else namespace
+        remember_auth(args[lead - 1], ns, args[lead] if len(args) > lead else None)
         return await entry(*args)
 
     return connect_entry

@@ -114,15 +114,15 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
                 else:
                     values = payload if convert is None else convert(payload)
                 if injected:
+                    lead = args[:handler_lead]
                     solver = None
                     if needs_solver:
-                        lead = args[:handler_lead]
                         ctx = (
                             InboundContext(route, event, namespace, sid, lead, payload) if needs_ctx else None
                         )
                         solver = Solver(ctx, overrides, make_request, None)
                     kwargs = await solve(solver)
-                    result = handler(*args[:handler_lead], *values, **kwargs)
+                    result = handler(*lead, *values, **kwargs)
                 elif single:
                     result = handler(sid, values[0]) if pass_sid else handler(values[0])
                 else:

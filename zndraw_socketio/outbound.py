@@ -77,11 +77,7 @@ def fused_sender(core: Core) -> Send:
     is_async = core.is_async
 
     async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
-        if type(event) is str:
-            name: str | None = event
-            payload = data
-        else:
-            name, payload = parse_outbound(kind, event, data)
+        name, payload = parse_outbound(kind, event, data)
         if name is None:
             name = get_event_name(payload)
         log = logger.log or logger.get()

@@ -8,10 +8,16 @@ from typing import Any
 from starlette.datastructures import URL, Address, Headers, QueryParams, State
 from starlette.requests import cookie_parser
 
-__all__ = ["AUTH_KEY", "SioRequest"]
+__all__ = ["AUTH_KEY", "SioRequest", "remember_auth"]
 
 AUTH_KEY = "zndraw_socketio.auth"
 """Where the connect ``auth`` of each namespace is kept in the connection's environ."""
+
+
+def remember_auth(environ: Any, namespace: str, auth: Any) -> None:
+    """Keep the ``auth`` a client sent when it connected to ``namespace``, for ``SioRequest.auth``."""
+    if isinstance(environ, dict):
+        environ.setdefault(AUTH_KEY, {})[namespace] = auth
 
 
 class SioRequest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .dependencies import Dependant, injection_for, plan_dependant
@@ -66,8 +66,6 @@ class Route:
     var_positional: bool = False
     injected: tuple[tuple[str, Any], ...] = ()
     returns: Any = inspect.Parameter.empty
-    hints: dict[str, Any] = field(default_factory=dict)
-    signature: inspect.Signature | None = None
     is_coroutine: bool = False
 
     @classmethod
@@ -143,8 +141,6 @@ class Route:
             var_positional=var_positional,
             injected=tuple(injected),
             returns=_resolved(hints.get("return", signature.return_annotation)),
-            hints=hints,
-            signature=signature,
             is_coroutine=inspect.iscoroutinefunction(handler),
         )
 
