@@ -12,7 +12,7 @@ from pydantic_core import to_jsonable_python
 
 from .problems import internal_error_problem
 
-__all__ = ["adapter_for", "encode", "encode_reply", "validator_for"]
+__all__ = ["adapter_for", "dump_model", "encode", "encode_reply", "model_dumper", "validator_for"]
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 _SCALARS = frozenset({str, int, float, bool, bytes, bytearray, type(None)})
@@ -30,12 +30,44 @@ def adapter_for(annotation: Any) -> TypeAdapter[Any]:
 
 
 def validator_for(annotation: Any) -> Callable[[Any], Any] | None:
-    """The fastest callable that validates a value against ``annotation``; ``None`` for no-op."""
+    """The fastest callable that validates a value against ``annotation``; ``None`` for no-op.
+
+    That is pydantic-core's own ``validate_python``, bound once: ``Model.model_validate`` and
+    ``TypeAdapter.validate_python`` only forward to it with their default arguments, and that
+    forwarding costs as much again as validating a small model. A model or adapter that is not
+    complete yet (a forward reference still to be defined) keeps pydantic's method, which
+    rebuilds it on first use.
+    """
     if annotation is inspect.Parameter.empty or annotation is Any or annotation is object:
         return None
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation.__pydantic_complete__:
+            return annotation.__pydantic_validator__.validate_python
         return annotation.model_validate
-    return adapter_for(annotation).validate_python
+    adapter = adapter_for(annotation)
+    if adapter.pydantic_complete:
+        return adapter.validator.validate_python
+    return adapter.validate_python
+
+
+def dump_model(value: BaseModel) -> Any:
+    """``value.model_dump(mode="json")`` without the forwarding of its default arguments."""
+    return value.__pydantic_serializer__.to_python(value, mode="json")
+
+
+def model_dumper(annotation: Any) -> tuple[type[BaseModel], Callable[..., Any]] | None:
+    """``(Model, serialise)`` for a complete model class ``annotation``, else ``None``.
+
+    ``serialise(value, mode="json")`` is the model's own pydantic-core serializer, bound once, for
+    a caller that expects instances of exactly ``Model`` (a handler's declared return type).
+    """
+    if (
+        isinstance(annotation, type)
+        and issubclass(annotation, BaseModel)
+        and annotation.__pydantic_complete__
+    ):
+        return annotation, annotation.__pydantic_serializer__.to_python
+    return None
 
 
 def encode(value: Any) -> Any:
@@ -45,7 +77,7 @@ def encode(value: Any) -> Any:
     which socketio sends as several arguments.
     """
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        return value.__pydantic_serializer__.to_python(value, mode="json")
     kind = type(value)
     if kind in _SCALARS:
         return value

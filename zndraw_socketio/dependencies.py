@@ -21,6 +21,7 @@ __all__ = [
     "Dependant",
     "Dependency",
     "Depends",
+    "Resolver",
     "Solver",
     "compile_solver",
     "injection_for",
@@ -195,33 +196,27 @@ def _calls(injected: Any) -> list[Callable[..., Any]]:
     return out
 
 
-def compile_solver(injected: Any) -> tuple[Callable[[Solver | None], Awaitable[dict[str, Any]]], bool]:
+Resolver = Callable[[Any], Awaitable[Any]]
+"""``await resolve(solver)``: one injected parameter's value (``solver`` may be ``None``)."""
+
+
+def compile_solver(injected: Any) -> tuple[tuple[tuple[str, Resolver], ...], bool]:
     """Compile a plan without generator dependencies into one function per dependency, once.
 
-    Returns ``(solve, needs_solver)``: ``await solve(solver)`` gives the keyword arguments;
-    ``needs_solver`` says whether it needs a ``Solver`` (for the request, the event context or a
-    dependency shared by two branches) or takes ``None``. Overrides are not looked at: the caller
-    uses ``Solver`` while any are set.
+    Returns ``(resolvers, needs_solver)``: one ``(parameter name, resolve)`` per injected
+    parameter, ``await resolve(solver)`` giving its value; ``needs_solver`` says whether they need a
+    ``Solver`` (for the request, the event context or a dependency shared by two branches) or take
+    ``None``. Overrides are not looked at: the caller uses ``Solver`` while any are set. An async
+    dependency without parameters resolves to its own coroutine, so awaiting it costs no frame
+    of ours.
     """
     calls = _calls(injected)
     shared = {call for call in calls if calls.count(call) > 1}
     needs_solver = bool(shared) or uses_context(injected)
-    resolvers = tuple((name, _compile(src, shared)) for name, src in injected)
-    if len(resolvers) == 1:
-        ((only_name, only),) = resolvers
-
-        async def solve_one(solver: Solver | None) -> dict[str, Any]:
-            return {only_name: await only(solver)}
-
-        return solve_one, needs_solver
-
-    async def solve(solver: Solver | None) -> dict[str, Any]:
-        return {name: await resolve(solver) for name, resolve in resolvers}
-
-    return solve, needs_solver
+    return tuple((name, _compile(src, shared)) for name, src in injected), needs_solver
 
 
-def _compile(source: Any, shared: set[Callable[..., Any]]) -> Callable[[Any], Awaitable[Any]]:
+def _compile(source: Any, shared: set[Callable[..., Any]]) -> Resolver:
     if not isinstance(source, Dependant):  # the request or the event context
         return lambda solver: solver.value(source)
     subs = tuple((name, _compile(src, shared)) for name, src in source.args)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
@@ -220,37 +220,43 @@ class Handlers(Face):
 
 
 class AsyncSender(Face):
-    """Typed ``emit`` and ``call`` for asynchronous faces."""
+    """Typed ``emit`` and ``call`` for asynchronous faces.
 
-    async def emit(self, event: str | BaseModel, data: Any = None, /, **kwargs: Any) -> Any:
+    Both are plain methods returning the outbound chain's coroutine, to be awaited as socketio's
+    own: one coroutine per event instead of two.
+    """
+
+    def emit(self, event: str | BaseModel, data: Any = None, /, **kwargs: Any) -> Coroutine[Any, Any, Any]:
         """Emit ``event``: a model instance (named by its class) or a name with ``data``.
 
         Keyword arguments reach socketio's ``emit`` unchanged.
         """
-        return await self._core.send("emit", event, data, kwargs, None)
+        return self._core.send("emit", event, data, kwargs, None)
 
     @overload
-    async def call(self, event: BaseModel, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
+    def call(
+        self, event: BaseModel, /, *, response_model: TypeForm[T], **kwargs: Any
+    ) -> Coroutine[Any, Any, T]: ...
 
     @overload
-    async def call(
+    def call(
         self, event: str, data: Any = None, /, *, response_model: TypeForm[T], **kwargs: Any
-    ) -> T: ...
+    ) -> Coroutine[Any, Any, T]: ...
 
     @overload
-    async def call(
+    def call(
         self, event: str | BaseModel, data: Any = None, /, *, response_model: None = None, **kwargs: Any
-    ) -> Any: ...
+    ) -> Coroutine[Any, Any, Any]: ...
 
-    async def call(
+    def call(
         self, event: str | BaseModel, data: Any = None, /, *, response_model: Any = None, **kwargs: Any
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         """Emit ``event`` and wait for the reply, validated against ``response_model`` if given.
 
         A problem-detail reply that ``response_model`` does not accept raises
         ``ProblemDetailError``. Keyword arguments reach socketio's ``call`` unchanged.
         """
-        return await self._core.send("call", event, data, kwargs, response_model)
+        return self._core.send("call", event, data, kwargs, response_model)
 
 
 class SyncSender(Face):

@@ -12,9 +12,7 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from .adapters import encode, encode_reply, validator_for
+from .adapters import encode, encode_reply, model_dumper, validator_for
 from .context import InboundContext
 from .dependencies import Solver, compile_solver, uses_context
 from .middleware.dependencies import DependenciesMiddleware
@@ -37,6 +35,8 @@ if TYPE_CHECKING:
     from .routing import Route
 
 __all__ = ["fusable", "fused_inbound"]
+
+_ABSENT: Any = object()  # no payload argument at all
 
 _BUILTIN = (
     NamingMiddleware,
@@ -85,9 +85,23 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
     pass_sid = server and handler_lead == 1
     injected = route.injected
     needs_ctx = uses_context(injected)
-    solve, needs_solver = compile_solver(injected)
+    resolvers, needs_solver = compile_solver(injected)
+    # one injected parameter (the common case): resolved in place, no loop
+    lone_name, lone = resolvers[0] if len(resolvers) == 1 else ("", None)
     overrides = core.dependency_overrides
     make_request = core.make_request
+    # the declared return model, serialised by its own pydantic-core serializer when the reply is one
+    declared = model_dumper(route.returns)
+    reply_model, dump_reply = declared if declared is not None else (None, None)
+
+    async def fail(
+        log: Any, sid: Any, lead: tuple[Any, ...], payload: tuple[Any, ...], start: float, exc: Exception
+    ) -> Any:
+        """The reply to an event that raised: a user exception handler's or the problem detail."""
+        ctx = InboundContext(route, event, namespace, sid, lead, payload)
+        result = await reply_for(ctx, exc)
+        log_failed(log, event, sid, namespace, "in", start, ctx.error or exc, handled(ctx))
+        return encode_reply(result, event)
 
     async def fused_entry(*args: Any) -> Any:
         if injected and overrides:
@@ -121,7 +135,10 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
                             InboundContext(route, event, namespace, sid, lead, payload) if needs_ctx else None
                         )
                         solver = Solver(ctx, overrides, make_request, None)
-                    kwargs = await solve(solver)
+                    if lone is not None:
+                        kwargs = {lone_name: await lone(solver)}
+                    else:
+                        kwargs = {name: await resolve(solver) for name, resolve in resolvers}
                     result = handler(*lead, *values, **kwargs)
                 elif single:
                     result = handler(sid, values[0]) if pass_sid else handler(values[0])
@@ -130,12 +147,13 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
                 if is_coroutine:
                     result = await result
                 # encoded inside the try: a reply that cannot be is a failure like any other
-                reply = result.model_dump(mode="json") if isinstance(result, BaseModel) else encode(result)
+                reply = (
+                    dump_reply(result, mode="json")  # pyright: ignore[reportOptionalCall]
+                    if type(result) is reply_model
+                    else encode(result)
+                )
             except Exception as exc:
-                ctx = InboundContext(route, event, namespace, sid, args[:handler_lead], payload)
-                result = await reply_for(ctx, exc)
-                log_failed(log, event, sid, namespace, "in", start, ctx.error or exc, handled(ctx))
-                return encode_reply(result, event)
+                return await fail(log, sid, args[:handler_lead], payload, start, exc)
         except BaseException as exc:
             log_failed(log, event, sid, namespace, "in", start, exc, False)
             raise
@@ -150,4 +168,55 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
             log_ok(log, event, sid, namespace, "in", start)
         return reply
 
-    return fused_entry
+    lone_only = lone is not None and not needs_solver  # one dependency that needs no Solver
+    if not (pass_sid and single and is_coroutine and validate is not None and (not injected or lone_only)):
+        return fused_entry
+
+    async def model_entry(sid: Any, data: Any = _ABSENT, /, *rest: Any) -> Any:
+        """``fused_entry`` for the commonest handler, ``async def h(sid, data: Model)`` on a server
+        with one payload argument and at most one dependency: no tuples of arguments, no
+        branches on the handler's shape."""
+        if injected and overrides:
+            return await chain_entry(sid) if data is _ABSENT else await chain_entry(sid, data, *rest)
+        if data is _ABSENT:  # the wrong number of arguments: the general entry answers
+            return await fused_entry(sid)
+        if rest:
+            return await fused_entry(sid, data, *rest)
+        log = logger.log or logger.get()
+        single_var = logger.single
+        if single_var:
+            token = EVENT_CONTEXT.set((event, sid, namespace))
+        else:
+            t1 = EVENT_VAR.set(event)
+            t2 = SID_VAR.set(sid)
+            t3 = NAMESPACE_VAR.set(namespace)
+        start = perf_counter()
+        try:
+            try:
+                if lone is None:
+                    result = await handler(sid, validate(data))
+                else:
+                    value = validate(data)
+                    result = await handler(sid, value, **{lone_name: await lone(None)})
+                reply = (
+                    dump_reply(result, mode="json")  # pyright: ignore[reportOptionalCall]
+                    if type(result) is reply_model
+                    else encode(result)
+                )
+            except Exception as exc:
+                return await fail(log, sid, (sid,), (data,), start, exc)
+        except BaseException as exc:
+            log_failed(log, event, sid, namespace, "in", start, exc, False)
+            raise
+        finally:
+            if single_var:
+                EVENT_CONTEXT.reset(token)  # pyright: ignore[reportPossiblyUnboundVariable]
+            else:
+                NAMESPACE_VAR.reset(t3)  # pyright: ignore[reportPossiblyUnboundVariable]
+                SID_VAR.reset(t2)  # pyright: ignore[reportPossiblyUnboundVariable]
+                EVENT_VAR.reset(t1)  # pyright: ignore[reportPossiblyUnboundVariable]
+        if logger.debug:
+            log_ok(log, event, sid, namespace, "in", start)
+        return reply
+
+    return model_entry

@@ -8,7 +8,8 @@ from typing import Any
 __all__ = ["get_event_name", "snake_case"]
 
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_CACHE: dict[type, str] = {}
+EVENT_NAMES: dict[type, str] = {}
+"""The names found so far, by class (read directly on the outbound fast path)."""
 
 
 def snake_case(name: str) -> str:
@@ -24,10 +25,10 @@ def get_event_name(model: Any) -> str:
     """
     cls = model if isinstance(model, type) else type(model)
     try:
-        return _CACHE[cls]
+        return EVENT_NAMES[cls]
     except KeyError:
         pass
     override = getattr(cls, "event_name", None)
     name = override if isinstance(override, str) else snake_case(cls.__name__)
-    _CACHE[cls] = name
+    EVENT_NAMES[cls] = name
     return name

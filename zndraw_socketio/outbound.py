@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from .context import OutboundContext, namespace_of, target_of
 from .middleware.logging import log_failed, log_ok
 from .middleware.validation import serialise, validate_response
-from .names import get_event_name
+from .names import EVENT_NAMES, get_event_name
 
 if TYPE_CHECKING:
     from .core import Core
@@ -20,7 +20,7 @@ __all__ = ["Kind", "RawSend", "Send", "fused_sender", "outbound_context", "parse
 
 Kind = Literal["emit", "call"]
 RawSend = Callable[[Kind, Any, Any, dict[str, Any]], Awaitable[Any]]
-Send = Callable[[Kind, Any, Any, dict[str, Any], Any], Awaitable[Any]]
+Send = Callable[[Kind, Any, Any, dict[str, Any], Any], Coroutine[Any, Any, Any]]
 
 
 def parse_outbound(kind: Kind, event: Any, data: Any) -> tuple[str | None, Any]:
@@ -75,16 +75,23 @@ def fused_sender(core: Core) -> Send:
     raw_emit = sio.emit
     raw_call = getattr(sio, "call", None)
     is_async = core.is_async
+    names = EVENT_NAMES
 
     async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
-        name, payload = parse_outbound(kind, event, data)
-        if name is None:
-            name = get_event_name(payload)
+        if data is None and isinstance(event, BaseModel):  # emit(Model(...)): the common case
+            name = names.get(type(event)) or get_event_name(event)
+            payload = event
+        else:
+            name, payload = parse_outbound(kind, event, data)
+            if name is None:
+                name = get_event_name(payload)
         log = logger.log or logger.get()
         start = perf_counter()
         try:
             payload = (
-                payload.model_dump(mode="json") if isinstance(payload, BaseModel) else serialise(payload)
+                payload.__pydantic_serializer__.to_python(payload, mode="json")
+                if isinstance(payload, BaseModel)
+                else serialise(payload)
             )
             if kind == "emit":
                 result = raw_emit(name, payload, **kwargs)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails
 
-from ..adapters import encode, validator_for
+from ..adapters import dump_model, encode, validator_for
 from ..context import InboundContext, OutboundContext
 from ..problems import ProblemDetail, ProblemDetailError, is_problem
 from .base import InboundNext, Middleware, OutboundNext
@@ -89,7 +89,7 @@ def serialise(data: Any) -> Any:
     """Outbound payload to JSON-able data: models dumped (also inside lists and tuples); dicts,
     strings and bytes as given."""
     if isinstance(data, BaseModel):
-        return data.model_dump(mode="json")
+        return dump_model(data)
     if type(data) in _PASSTHROUGH:
         return data
     return encode(data)

@@ -1,0 +1,177 @@
+"""The folded (fused) entries keep the composed chain's behaviour in every handler shape.
+
+A handler with only the built-in stages gets one folded function; the commonest shape,
+``async def h(sid, data: Model)`` with at most one dependency, gets a narrower one still. These tests
+drive the shapes that take the general folded entry and the edges of the narrow one (arity,
+overrides, cancellation, a model completed after registration), over real sockets where a
+client could produce the case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated, Any
+
+import pytest
+import structlog
+from pydantic import BaseModel
+from structlog.testing import capture_logs
+
+from tests.helpers import TIMEOUT, asgi_app, connected, new_server
+from tests.models import Ping, Pong
+from zndraw_socketio import Depends
+
+if TYPE_CHECKING:
+    from tests.conftest import LiveServer
+
+
+def first() -> str:
+    return "first"
+
+
+async def second() -> str:
+    return "second"
+
+
+_WORD_FAILS: list[bool] = []
+
+
+async def word() -> str:
+    """The lone dependency of the narrow entry's test; raises once told to."""
+    if _WORD_FAILS:
+        raise RuntimeError("secret detail")
+    return "word"
+
+
+def _assert_plain_500(reply: Any, event: str) -> None:
+    assert reply["kind"] == "error"
+    assert reply["status"] == 500
+    assert "secret" not in str(reply)
+    assert event in reply["instance"]
+
+
+async def test_general_entry_validates_and_answers_failures(live_server: LiveServer) -> None:
+    """Two payload arguments, no annotation, two dependencies: the general folded entry."""
+    tsio = new_server()
+
+    @tsio.on("add")
+    async def add(sid: str, a: int, b: int) -> int:
+        if a == 0:
+            raise ValueError("secret detail")
+        return a + b
+
+    @tsio.on("untyped")
+    async def untyped(sid: str, data):  # no annotation on purpose
+        if data == "boom":
+            raise RuntimeError("secret detail")
+        return data
+
+    @tsio.on("two_deps")
+    async def two_deps(
+        sid: str,
+        data: Ping,
+        a: Annotated[str, Depends(first)],
+        b: Annotated[str, Depends(second)],
+    ) -> Pong:
+        return Pong(reply=f"{data.message}:{a}:{b}")
+
+    async with live_server(asgi_app(tsio)) as url, connected(url) as client:
+        assert await client.call("add", (2, "3"), timeout=TIMEOUT) == 5
+        bad = await client.call("add", (2, "x"), timeout=TIMEOUT)
+        assert bad["status"] == 422 and bad["errors"][0]["loc"][0] == "b"
+        _assert_plain_500(await client.call("add", (0, 1), timeout=TIMEOUT), "add")
+        assert await client.call("untyped", {"any": [1]}, timeout=TIMEOUT) == {"any": [1]}
+        _assert_plain_500(await client.call("untyped", "boom", timeout=TIMEOUT), "untyped")
+
+        ping = {"message": "hi"}
+        assert await client.call("two_deps", ping, timeout=TIMEOUT) == {"reply": "hi:first:second"}
+        tsio.dependency_overrides[second] = lambda: "replaced"
+        assert await client.call("two_deps", ping, timeout=TIMEOUT) == {"reply": "hi:first:replaced"}
+        tsio.dependency_overrides.clear()
+        assert await client.call("two_deps", ping, timeout=TIMEOUT) == {"reply": "hi:first:second"}
+
+
+async def test_narrow_entry_arity_and_lone_dependency(live_server: LiveServer) -> None:
+    """``h(sid, data: Model, dep)``: missing and extra arguments get 422, an override applies,
+    and a failing lone dependency is a 500 like a failing handler."""
+    tsio = new_server()
+    _WORD_FAILS.clear()
+
+    @tsio.on(Ping)
+    async def ping(sid: str, data: Ping, w: Annotated[str, Depends(word)]) -> Pong:
+        return Pong(reply=f"{data.message}:{w}")
+
+    async with live_server(asgi_app(tsio)) as url, connected(url) as client:
+        assert await client.call("ping", {"message": "a"}, timeout=TIMEOUT) == {"reply": "a:word"}
+        missing = await client.call("ping", timeout=TIMEOUT)
+        assert missing["status"] == 422 and missing["errors"][0]["type"] == "missing_argument"
+        extra = await client.call("ping", ({"message": "a"}, 2), timeout=TIMEOUT)
+        assert extra["status"] == 422
+        assert extra["errors"][0]["type"] == "unexpected_positional_argument"
+        tsio.dependency_overrides[word] = lambda: "fake"
+        assert await client.call("ping", {"message": "a"}, timeout=TIMEOUT) == {"reply": "a:fake"}
+        tsio.dependency_overrides.clear()
+        _WORD_FAILS.append(True)
+        _assert_plain_500(await client.call("ping", {"message": "a"}, timeout=TIMEOUT), "ping")
+
+
+class Outer(BaseModel):
+    # ``Later`` is only defined by the test, after registering the handler: until then pydantic
+    # cannot build Outer's validator
+    inner: Later  # noqa: F821  # pyright: ignore[reportUndefinedVariable]
+
+
+async def test_model_completed_after_registration(live_server: LiveServer) -> None:
+    """A payload model that pydantic could not complete when it was defined (its forward reference
+    came later) is registered as it is and validated once pydantic rebuilds it, on first use."""
+    assert not Outer.__pydantic_complete__
+    tsio = new_server()
+
+    @tsio.on("outer")
+    async def outer(sid: str, data: Outer) -> Outer:
+        return data
+
+    globals()["Later"] = type("Later", (BaseModel,), {"__annotations__": {"n": int}})
+    async with live_server(asgi_app(tsio)) as url, connected(url) as client:
+        assert await client.call("outer", {"inner": {"n": "4"}}, timeout=TIMEOUT) == {"inner": {"n": 4}}
+        bad = await client.call("outer", {"inner": {}}, timeout=TIMEOUT)
+        assert bad["status"] == 422
+
+
+@pytest.mark.parametrize("shape", ["narrow", "general"])
+async def test_cancelled_event_is_logged_and_unbinds_its_context(shape: str) -> None:
+    """A handler cancelled mid-event (its task cancelled) lets the cancellation through, logs the
+    event as failed and leaves no context variable bound."""
+    tsio = new_server()
+    started = asyncio.Event()
+
+    if shape == "narrow":
+
+        @tsio.on("slow")
+        async def slow(sid: str, data: Ping) -> Pong:
+            started.set()
+            await asyncio.sleep(TIMEOUT * 10)
+            raise AssertionError("not cancelled")
+
+        args: tuple[Any, ...] = ("sid-1", {"message": "hi"})
+    else:
+
+        @tsio.on("slow")
+        async def slow_general(sid: str, a: int, b: int) -> int:
+            started.set()
+            await asyncio.sleep(TIMEOUT * 10)
+            raise AssertionError("not cancelled")
+
+        args = ("sid-1", 1, 2)
+
+    entry = tsio.sio.handlers["/"]["slow"]  # what python-socketio calls for the event
+    with capture_logs() as logs:
+        task = asyncio.ensure_future(entry(*args))
+        await asyncio.wait_for(started.wait(), TIMEOUT)
+        assert structlog.contextvars.get_contextvars() == {}  # bound inside the task only
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    [entry_log] = [e for e in logs if e.get("sio_event") == "slow"]
+    assert entry_log["outcome"] == "error" and entry_log["log_level"] == "error"
+    assert entry_log["sid"] == "sid-1" and entry_log["direction"] == "in"
