@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from zndraw_socketio import Depends, merge_sio_context, wrap
 
 Batch = Callable[[], object]
-Measure = Callable[[str, str, int, Batch, Batch | None], None]  # the ``measure`` fixture
+Measure = Callable[[str, str, int, Batch, Batch | None, Batch | None], None]  # the ``measure`` fixture
 
 BATCH = 200  # events per benchmark round
 EIO_SID = "eio-bench"
@@ -190,7 +190,8 @@ def test_inbound(
     rep: int, variant: str, loop: asyncio.AbstractEventLoop, quiet_structlog: None, measure: Measure
 ):
     raw_batch = None if variant == "raw" else _inbound_batch("raw", loop)
-    measure("inbound", variant, BATCH, _inbound_batch(variant, loop), raw_batch)
+    floor_batch = None if variant in ("raw", "floor") else _inbound_batch("floor", loop)
+    measure("inbound", variant, BATCH, _inbound_batch(variant, loop), raw_batch, floor_batch)
 
 
 # -- outbound --------------------------------------------------------------------------------------
@@ -240,4 +241,5 @@ def test_outbound(
     rep: int, variant: str, loop: asyncio.AbstractEventLoop, quiet_structlog: None, measure: Measure
 ):
     raw_batch = None if variant == "raw" else _outbound_batch("raw", loop)
-    measure("outbound", variant, BATCH, _outbound_batch(variant, loop), raw_batch)
+    floor_batch = None if variant in ("raw", "floor") else _outbound_batch("floor", loop)
+    measure("outbound", variant, BATCH, _outbound_batch(variant, loop), raw_batch, floor_batch)

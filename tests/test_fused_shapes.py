@@ -10,14 +10,17 @@ client could produce the case.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
+import socketio
 import structlog
 from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 from structlog.testing import capture_logs
 
-from tests.helpers import TIMEOUT, asgi_app, connected, new_server
+from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, new_server
 from tests.models import Ping, Pong
 from zndraw_socketio import Depends
 
@@ -175,3 +178,46 @@ async def test_cancelled_event_is_logged_and_unbinds_its_context(shape: str) -> 
     [entry_log] = [e for e in logs if e.get("sio_event") == "slow"]
     assert entry_log["outcome"] == "error" and entry_log["log_level"] == "error"
     assert entry_log["sid"] == "sid-1" and entry_log["direction"] == "in"
+
+
+def code_of(coroutine: Any) -> Any:
+    """The code object a coroutine runs."""
+    return coroutine.cr_code
+
+
+class Odd(BaseModel):
+    """A model that cannot be serialised once it holds an arbitrary object."""
+
+    value: Any
+
+
+async def test_server_emit_hands_socketio_its_own_coroutine(live_server: LiveServer) -> None:
+    """With debug entries filtered out, a server's ``emit(Model(...))`` is socketio's own coroutine
+    (no frame of ours while it awaits its sends), reaches the client all the same, and a model that
+    cannot be serialised still raises with an error entry."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    tsio = new_server()
+    inbox = Inbox()
+    async with live_server(asgi_app(tsio)) as url, connected(url) as client:
+        client.on("ping", inbox.put)
+        await tsio.emit(Ping(message="first"))  # the first event goes through the chain
+        direct = tsio.emit(Ping(message="direct"))
+        assert code_of(direct) is socketio.AsyncServer.emit.__code__
+        await direct
+        sid = client.get_sid()
+        await tsio.emit(Ping(message="nobody"), room="empty-room")
+        await tsio.emit(Ping(message="to"), to=sid)
+        await tsio.emit(Ping(message="room"), room=sid)
+        await tsio.emit(Ping(message="skipped"), skip_sid=sid)
+        await tsio.emit(Ping(message="namespaced"), to=sid, namespace="/")
+        chained = tsio.emit(Ping(message="acked"), callback=lambda *a: None)  # acks: the chain's job
+        assert code_of(chained) is not socketio.AsyncServer.emit.__code__
+        await chained
+        received = [await inbox.get() for _ in range(6)]
+        assert [r["message"] for r in received] == ["first", "direct", "to", "room", "namespaced", "acked"]
+        assert inbox.empty()
+        with capture_logs() as logs, pytest.raises(PydanticSerializationError):
+            await tsio.emit(Odd(value=object()), room="nobody")
+    [entry] = logs
+    assert (entry["sio_event"], entry["direction"], entry["outcome"]) == ("odd", "out", "error")
+    assert entry["sid"] == "nobody" and entry["log_level"] == "error"
