@@ -7,6 +7,7 @@ write-only manager wrapped with ``wrap()``. Every test uses a channel of its own
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import redis.asyncio
 import socketio
+import structlog
 from pydantic import BaseModel
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from tests.faces_support import TIMEOUT, asgi_app
 from zndraw_socketio import AsyncClientWrapper, AsyncManagerWrapper, AsyncServerWrapper, wrap
@@ -151,6 +154,29 @@ async def test_worker_emits_to_one_client_on_another_node(live_server: "LiveServ
         assert await b.next_ping() == Ping(message="only b")
         await tsio.emit(Ping(message="only a"), to=a.sid)
         assert await a.next_ping() == Ping(message="only a")
+        assert a.pings.empty() and b.pings.empty()
+
+
+async def test_emits_with_debug_filtered_take_socketio_coroutines_across_nodes(
+    live_server: "LiveServer", redis_url: str
+) -> None:
+    """With debug entries filtered, a worker's and a server's repeated ``emit(Model)`` are the
+    managers' and servers' own coroutines, and still reach the right client on either node."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    async with two_nodes(live_server, redis_url) as (channel, a, b), worker(redis_url, channel) as tsio:
+        await tsio.emit(Ping(message="first"), to=b.sid)  # the first of a model goes through the chain
+        assert await b.next_ping() == Ping(message="first")
+        direct = tsio.emit(Ping(message="worker to a"), to=a.sid)
+        assert direct.cr_code is AsyncPubSubManager.emit.__code__  # pyright: ignore[reportAttributeAccessIssue]
+        await direct
+        assert await a.next_ping() == Ping(message="worker to a")
+
+        await b.server.emit(Ping(message="first from b"), room=b.sid)
+        assert await b.next_ping() == Ping(message="first from b")
+        direct = b.server.emit(Ping(message="b to a"), to=a.sid)
+        assert direct.cr_code is socketio.AsyncServer.emit.__code__  # pyright: ignore[reportAttributeAccessIssue]
+        await direct
+        assert await a.next_ping() == Ping(message="b to a")
         assert a.pings.empty() and b.pings.empty()
 
 
