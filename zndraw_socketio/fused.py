@@ -23,9 +23,11 @@ from .middleware.logging import (
     NAMESPACE_VAR,
     SID_VAR,
     LoggingMiddleware,
+    bind_event,
     handled,
     log_failed,
     log_ok,
+    unbind_event,
 )
 from .middleware.naming import NamingMiddleware
 from .middleware.validation import ValidationMiddleware, payload_converter
@@ -37,6 +39,11 @@ if TYPE_CHECKING:
 __all__ = ["fusable", "fused_inbound"]
 
 _ABSENT: Any = object()  # no payload argument at all
+
+
+class _NoModel:
+    """What a reply is never an instance of, when the handler declares no model to return."""
+
 
 _BUILTIN = (
     NamingMiddleware,
@@ -92,7 +99,10 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
     make_request = core.make_request
     # the declared return model, serialised by its own pydantic-core serializer when the reply is one
     declared = model_dumper(route.returns)
-    reply_model, dump_reply = declared if declared is not None else (None, None)
+    reply_model: type = _NoModel
+    dump_reply: Callable[..., Any] = encode  # never called for _NoModel
+    if declared is not None:
+        reply_model, dump_reply = declared
 
     async def fail(
         log: Any, sid: Any, lead: tuple[Any, ...], payload: tuple[Any, ...], start: float, exc: Exception
@@ -113,13 +123,7 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
             sid = None
             payload = args
         log = logger.log or logger.get()
-        single_var = logger.single
-        if single_var:
-            token = EVENT_CONTEXT.set((event, sid, namespace))
-        else:
-            t1 = EVENT_VAR.set(event)
-            t2 = SID_VAR.set(sid)
-            t3 = NAMESPACE_VAR.set(namespace)
+        tokens = bind_event(logger, event, sid, namespace)
         start = perf_counter()
         try:
             try:
@@ -147,23 +151,14 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
                 if is_coroutine:
                     result = await result
                 # encoded inside the try: a reply that cannot be is a failure like any other
-                reply = (
-                    dump_reply(result, mode="json")  # pyright: ignore[reportOptionalCall]
-                    if type(result) is reply_model
-                    else encode(result)
-                )
+                reply = dump_reply(result, mode="json") if type(result) is reply_model else encode(result)
             except Exception as exc:
                 return await fail(log, sid, args[:handler_lead], payload, start, exc)
         except BaseException as exc:
             log_failed(log, event, sid, namespace, "in", start, exc, False)
             raise
-        finally:  # bind_event/unbind_event, inlined for the hot path
-            if single_var:
-                EVENT_CONTEXT.reset(token)  # pyright: ignore[reportPossiblyUnboundVariable]
-            else:
-                NAMESPACE_VAR.reset(t3)  # pyright: ignore[reportPossiblyUnboundVariable]
-                SID_VAR.reset(t2)  # pyright: ignore[reportPossiblyUnboundVariable]
-                EVENT_VAR.reset(t1)  # pyright: ignore[reportPossiblyUnboundVariable]
+        finally:
+            unbind_event(logger, tokens)
         if logger.debug:
             log_ok(log, event, sid, namespace, "in", start)
         return reply
@@ -182,6 +177,7 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
             return await fused_entry(sid)
         if rest:
             return await fused_entry(sid, data, *rest)
+        # bind_event, unbind_event and the reply's encoding, inlined: the hot path
         log = logger.log or logger.get()
         single_var = logger.single
         if single_var:
@@ -198,11 +194,7 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
                 else:
                     value = validate(data)
                     result = await handler(sid, value, **{lone_name: await lone(None)})
-                reply = (
-                    dump_reply(result, mode="json")  # pyright: ignore[reportOptionalCall]
-                    if type(result) is reply_model
-                    else encode(result)
-                )
+                reply = dump_reply(result, mode="json") if type(result) is reply_model else encode(result)
             except Exception as exc:
                 return await fail(log, sid, (sid,), (data,), start, exc)
         except BaseException as exc:
