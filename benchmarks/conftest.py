@@ -19,17 +19,20 @@ before it) and (floor round - that raw round). Nothing is asserted on timings.
 
 from __future__ import annotations
 
+import os
 import statistics
 from collections.abc import Callable
 
 import pytest
 from pytest_benchmark.utils import load_timer
 
-REPS = 4
+QUICK = os.environ.get("ZNDRAW_BENCH_QUICK") == "1"
+"""A smoke run (the test suite's): one short chunk per variant, the same summary."""
+REPS = 1 if QUICK else 4
 """Chunks per variant, interleaved with the other variants."""
-ROUNDS = 25
+ROUNDS = 3 if QUICK else 25
 """Timed rounds per chunk (``REPS * ROUNDS`` rounds per variant in all)."""
-WARMUP_ROUNDS = 2
+WARMUP_ROUNDS = 0 if QUICK else 2
 VARIANTS = ("raw", "floor", "typed")
 EXTRA_VARIANTS = {"test_inbound": ("typed_single", "dep1", "dep3")}
 """Variants only some directions have: the typed handler with ``merge_sio_context`` configured
