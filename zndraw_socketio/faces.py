@@ -222,8 +222,9 @@ class Handlers(Face):
 class AsyncSender(Face):
     """Typed ``emit`` and ``call`` for asynchronous faces.
 
-    Both are plain methods returning the outbound chain's coroutine, to be awaited as socketio's
-    own: one coroutine per event instead of two.
+    Both are plain methods returning the coroutine to await, as socketio's own are awaited: the
+    outbound chain's, or (a server's ``emit(Model)`` with debug entries filtered out) socketio's
+    own ``emit`` with the model already serialised. Either way, one coroutine per event.
     """
 
     def emit(self, event: str | BaseModel, data: Any = None, /, **kwargs: Any) -> Coroutine[Any, Any, Any]:
