@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 
 class Ping(BaseModel):
@@ -41,3 +41,14 @@ class Response(BaseModel):
 
     kind: Literal["response"] = "response"
     data: str
+
+
+class Temperature(BaseModel):
+    """A model whose serialised form has a computed field its input lacks (two schemas)."""
+
+    celsius: float
+
+    @computed_field
+    @property
+    def fahrenheit(self) -> float:
+        return self.celsius * 9 / 5 + 32

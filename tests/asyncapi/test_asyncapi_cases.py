@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import socketio
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field
 
 from tests.asyncapi import asyncapi_app as rep
 from tests.asyncapi.support import json_pointer, message_names, new_server, payload, unresolved_refs
+from tests.models import Temperature
 from zndraw_socketio import Middleware, OperationSpec, Route, wrap
 from zndraw_socketio.asyncapi import MessageSpec, build_asyncapi, to_json
 
@@ -50,15 +51,6 @@ def test_a_client_wrapper_documents_its_handlers() -> None:
 
 
 # -- schemas ------------------------------------------------------------------------------------------
-class Temperature(BaseModel):
-    celsius: float
-
-    @computed_field
-    @property
-    def fahrenheit(self) -> float:
-        return self.celsius * 9 / 5 + 32
-
-
 class Pair(BaseModel):
     pair: tuple[int, str]
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import socketio
-from pydantic import BaseModel, computed_field
 
 from tests.asyncapi import asyncapi_app as rep
 from tests.asyncapi.support import NODE_DIR, TRICKY, errors, node_check, unresolved_refs
+from tests.models import Temperature
 from zndraw_socketio import Middleware, OperationSpec, Route, wrap
 from zndraw_socketio.asyncapi import to_yaml
 from zndraw_socketio.asyncapi.serve import REACT_COMPONENT_VERSION
@@ -47,15 +47,6 @@ def test_the_empty_document_passes(tmp_path: Path) -> None:
     result = node_check(tmp_path, doc)
     assert result["schemaErrors"] == []
     assert errors(result["diagnostics"]) == []
-
-
-class Temperature(BaseModel):
-    celsius: float
-
-    @computed_field
-    @property
-    def fahrenheit(self) -> float:
-        return self.celsius * 9 / 5 + 32
 
 
 class Tagger(Middleware):
