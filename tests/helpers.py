@@ -44,6 +44,20 @@ class Passthrough(Middleware):
         return await call_next(ctx)
 
 
+class OutboundSpy(Middleware):
+    """Records ``(kind, event, data, kwargs, response_model)`` of every outbound event, then
+    ``("result", result)``, into a shared list."""
+
+    def __init__(self, seen: list[Any]) -> None:
+        self.seen = seen
+
+    async def outbound(self, ctx: OutboundContext, call_next: OutboundNext) -> Any:
+        self.seen.append((ctx.kind, ctx.event, ctx.data, dict(ctx.kwargs), ctx.response_model))
+        result = await call_next(ctx)
+        self.seen.append(("result", result))
+        return result
+
+
 STACKS = ("fused", "composed")
 """The two shapes of the default chain: the built-in stages alone are folded into one function,
 any user middleware keeps the composed chain. Behaviour must not differ between them."""

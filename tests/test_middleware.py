@@ -1,4 +1,6 @@
-"""Custom middleware: order, installation, per-handler stacks, short-circuits, errors, outbound."""
+"""Custom middleware: order, installation, per-handler stacks, short-circuits, errors, connect.
+
+What outbound middleware sees of ``emit``/``call`` is in ``test_middleware_outbound.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import socketio
 import socketio.exceptions
 from pydantic import ValidationError
 
-from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server
+from tests.helpers import TIMEOUT, Inbox, OutboundSpy, asgi_app, connected, connected_wrapped, new_server
 from tests.models import Ping, Pong
 from zndraw_socketio import (
     DependenciesMiddleware,
@@ -214,51 +216,6 @@ async def test_state_is_per_event(live_server: LiveServer) -> None:
     assert observed == [{}, {}]
 
 
-class OutboundSpy(Middleware):
-    def __init__(self, seen: list[Any]) -> None:
-        self.seen = seen
-
-    async def outbound(self, ctx: OutboundContext, call_next: OutboundNext) -> Any:
-        self.seen.append((ctx.kind, ctx.event, ctx.data, dict(ctx.kwargs), ctx.response_model))
-        result = await call_next(ctx)
-        self.seen.append(("result", result))
-        return result
-
-
-async def test_outbound_middleware_sees_emit_and_call(live_server: LiveServer) -> None:
-    seen: list[Any] = []
-    tsio = new_server(middleware=[OutboundSpy(seen)])
-    sids = Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
-
-    client = socketio.AsyncClient()
-    inbox = Inbox()
-    client.on("ping", inbox.put)
-
-    async def ask(data: dict[str, Any]) -> dict[str, str]:
-        return {"reply": data["message"] * 2}
-
-    client.on("ask", ask)
-
-    async with live_server(asgi_app(tsio)) as url, connected(url, client):
-        sid = await sids.get()
-        await tsio.emit(Ping(message="hi"), to=sid, namespace="/")
-        assert await inbox.get() == {"message": "hi"}
-        reply = await tsio.call("ask", Ping(message="ab"), to=sid, response_model=Pong, timeout=TIMEOUT)
-        assert reply == Pong(reply="abab")
-    assert seen == [
-        # the event name is resolved, the data is still the model, the kwargs are as given
-        ("emit", "ping", Ping(message="hi"), {"to": sid, "namespace": "/"}, None),
-        ("result", None),
-        ("call", "ask", Ping(message="ab"), {"to": sid, "timeout": TIMEOUT}, Pong),
-        # validation sits inside user middleware: the result is already the response model
-        ("result", Pong(reply="abab")),
-    ]
-
-
 async def test_client_middleware_sees_both_directions(live_server: LiveServer) -> None:
     tsio = new_server()
     sids = Inbox()
@@ -314,27 +271,6 @@ async def test_outbound_short_circuit_sends_nothing(live_server: LiveServer) -> 
         async with connected_wrapped(url) as plain:
             await plain.emit(Ping(message="y"))
             assert await inbox.get() == Ping(message="y")
-
-
-async def test_outbound_middleware_added_later_sees_emits(live_server: LiveServer) -> None:
-    seen: list[Any] = []
-    tsio = new_server()
-    sids, inbox = Inbox(), Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
-
-    client = socketio.AsyncClient()
-    client.on("ping", inbox.put)
-    async with live_server(asgi_app(tsio)) as url, connected(url, client):
-        sid = await sids.get()
-        await tsio.emit(Ping(message="before"), to=sid)
-        assert await inbox.get() == {"message": "before"}
-        tsio.add_middleware(OutboundSpy(seen))
-        await tsio.emit(Ping(message="after"), to=sid)
-        assert await inbox.get() == {"message": "after"}
-    assert seen == [("emit", "ping", Ping(message="after"), {"to": sid}, None), ("result", None)]
 
 
 class AuthGuard(Middleware):
