@@ -1,4 +1,4 @@
-"""Handlers and dependencies written under postponed annotations, for test_dependencies.
+"""Handlers and dependencies written under postponed annotations, for test_dependencies_registration.
 
 Every annotation below is a string until ``typing.get_type_hints`` resolves it against this
 module's globals, so the names it uses live at module level. Not collected by pytest (no
