@@ -137,3 +137,15 @@ class Inbox:
     def empty(self) -> bool:
         """True when nothing is waiting to be read."""
         return self.queue.empty()
+
+
+def record_sids(tsio: AsyncServerWrapper) -> Inbox:
+    """Register a connect handler on ``tsio`` that records each connecting client's sid; return
+    the inbox the sids arrive in."""
+    sids = Inbox()
+
+    @tsio.event
+    async def connect(sid: str, environ: dict[str, Any]) -> None:
+        sids.put(sid)
+
+    return sids

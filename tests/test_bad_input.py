@@ -13,7 +13,17 @@ import structlog
 from pydantic import BaseModel
 from structlog.typing import EventDict
 
-from tests.helpers import STACKS, TIMEOUT, Inbox, Passthrough, asgi_app, connected, new_server, stack
+from tests.helpers import (
+    STACKS,
+    TIMEOUT,
+    Inbox,
+    Passthrough,
+    asgi_app,
+    connected,
+    new_server,
+    record_sids,
+    stack,
+)
 from tests.models import Ping, Pong
 from zndraw_socketio import AsyncServerWrapper, EventContext, InboundContext, Middleware, wrap
 from zndraw_socketio.middleware import InboundNext
@@ -298,11 +308,8 @@ async def test_unserialisable_reply_is_a_500_logged_as_the_event_failing(
 @pytest.mark.parametrize("shape", STACKS)
 async def test_typed_client_survives_a_bad_push(live_server: LiveServer, shape: str) -> None:
     tsio = new_server()
-    sids, inbox = Inbox(), Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
+    inbox = Inbox()
 
     client = wrap(socketio.AsyncClient(), middleware=stack(shape))
 

@@ -8,7 +8,17 @@ import pytest
 import socketio
 from pydantic import BaseModel
 
-from tests.helpers import STACKS, TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server, stack
+from tests.helpers import (
+    STACKS,
+    TIMEOUT,
+    Inbox,
+    asgi_app,
+    connected,
+    connected_wrapped,
+    new_server,
+    record_sids,
+    stack,
+)
 from tests.models import Ping, Pong, ProblemDetail, Response, ServerRequest
 from zndraw_socketio import AsyncServerWrapper, ProblemDetailError, wrap
 from zndraw_socketio import ProblemDetail as PackageProblemDetail
@@ -110,11 +120,7 @@ async def test_model_class_instead_of_instance_is_a_type_error() -> None:
 
 async def test_server_call_to_raw_and_wrapped_clients(live_server: LiveServer) -> None:
     tsio = new_server()
-    sids = Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
 
     raw = socketio.AsyncClient()
 
@@ -146,11 +152,7 @@ async def test_server_call_to_raw_and_wrapped_clients(live_server: LiveServer) -
 
 async def test_server_call_gets_problem_from_failing_client_handler(live_server: LiveServer) -> None:
     tsio = new_server()
-    sids = Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
 
     typed = wrap(socketio.AsyncClient())
 
@@ -171,11 +173,7 @@ async def test_server_call_gets_problem_from_failing_client_handler(live_server:
 
 async def test_server_emit_kwargs_route_as_socketio_does(live_server: LiveServer) -> None:
     tsio = new_server(namespaces=["/", "/ns"])
-    sids = Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
 
     @tsio.on("join")
     async def join(sid: str, room: str) -> str:

@@ -9,7 +9,17 @@ import pytest
 import socketio
 from pydantic import BaseModel
 
-from tests.helpers import STACKS, TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server, stack
+from tests.helpers import (
+    STACKS,
+    TIMEOUT,
+    Inbox,
+    asgi_app,
+    connected,
+    connected_wrapped,
+    new_server,
+    record_sids,
+    stack,
+)
 from tests.models import Ping, Pong
 from zndraw_socketio import wrap
 
@@ -155,11 +165,8 @@ async def test_catch_all_namespace(live_server: LiveServer) -> None:
 
 async def test_client_catch_all(live_server: LiveServer) -> None:
     tsio = new_server()
-    sids, inbox = Inbox(), Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
+    inbox = Inbox()
 
     client = wrap(socketio.AsyncClient())
 

@@ -11,7 +11,16 @@ import socketio
 import socketio.exceptions
 from pydantic import ValidationError
 
-from tests.helpers import TIMEOUT, Inbox, OutboundSpy, asgi_app, connected, connected_wrapped, new_server
+from tests.helpers import (
+    TIMEOUT,
+    Inbox,
+    OutboundSpy,
+    asgi_app,
+    connected,
+    connected_wrapped,
+    new_server,
+    record_sids,
+)
 from tests.models import Ping, Pong
 from zndraw_socketio import (
     DependenciesMiddleware,
@@ -218,11 +227,7 @@ async def test_state_is_per_event(live_server: LiveServer) -> None:
 
 async def test_client_middleware_sees_both_directions(live_server: LiveServer) -> None:
     tsio = new_server()
-    sids = Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
 
     @tsio.on(Ping)
     async def ping(sid: str, data: Ping) -> Pong:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import socketio
 
-from tests.helpers import TIMEOUT, Inbox, OutboundSpy, asgi_app, connected, new_server
+from tests.helpers import TIMEOUT, Inbox, OutboundSpy, asgi_app, connected, new_server, record_sids
 from tests.models import Ping, Pong
 
 if TYPE_CHECKING:
@@ -16,11 +16,7 @@ if TYPE_CHECKING:
 async def test_outbound_middleware_sees_emit_and_call(live_server: LiveServer) -> None:
     seen: list[Any] = []
     tsio = new_server(middleware=[OutboundSpy(seen)])
-    sids = Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
 
     client = socketio.AsyncClient()
     inbox = Inbox()
@@ -50,11 +46,8 @@ async def test_outbound_middleware_sees_emit_and_call(live_server: LiveServer) -
 async def test_outbound_middleware_added_later_sees_emits(live_server: LiveServer) -> None:
     seen: list[Any] = []
     tsio = new_server()
-    sids, inbox = Inbox(), Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
+    inbox = Inbox()
 
     client = socketio.AsyncClient()
     client.on("ping", inbox.put)

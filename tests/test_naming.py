@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 import socketio
 from pydantic import BaseModel
 
-from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server
+from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server, record_sids
 from tests.models import Ping, Pong
 from zndraw_socketio import names, wrap
 from zndraw_socketio.names import get_event_name, snake_case
@@ -240,11 +240,7 @@ async def test_model_instance_emit_reaches_handler_by_its_name(live_server: Live
 
 async def test_client_handler_registered_by_model_answers_server_call(live_server: LiveServer) -> None:
     tsio = new_server()
-    sids = Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
 
     client = wrap(socketio.AsyncClient())
 

@@ -11,7 +11,7 @@ import pytest
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server
+from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, connected_wrapped, new_server, record_sids
 from tests.models import Ping, Pong
 from zndraw_socketio import wrap
 from zndraw_socketio.adapters import encode
@@ -59,11 +59,8 @@ async def test_lists_and_nested_models_outbound_and_as_replies(live_server: Live
 
 async def test_server_emits_list_of_models_to_client(live_server: LiveServer) -> None:
     tsio = new_server()
-    sids, inbox = Inbox(), Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
+    inbox = Inbox()
 
     raw = socketio.AsyncClient()
     raw.on("batch", inbox.put)
@@ -131,11 +128,8 @@ async def test_handler_for_model_without_annotation_gets_the_model(live_server: 
 
 async def test_server_emits_tuple_as_several_arguments(live_server: LiveServer) -> None:
     tsio = new_server()
-    sids, inbox = Inbox(), Inbox()
-
-    @tsio.event
-    async def connect(sid: str, environ: dict[str, Any]) -> None:
-        sids.put(sid)
+    sids = record_sids(tsio)
+    inbox = Inbox()
 
     client = wrap(socketio.AsyncClient())
 
