@@ -9,6 +9,9 @@ Every face under test talks to a real python-socketio peer in the same process:
 
 The peer always lives in the test's event loop. Blocking calls on synchronous faces go through
 ``asyncio.to_thread`` so that the loop keeps serving uvicorn and the peer meanwhile.
+
+Also shared by the ``test_faces_*`` modules: the ``faces``/``handler_faces``/``simple_faces``
+parametrize marks, ``echo_pong`` and the ``Recorder`` middleware.
 """
 
 import asyncio
@@ -19,12 +22,21 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import pytest
 import socketio
 from fastapi import FastAPI
 from pydantic import BaseModel
 from werkzeug.serving import make_server
 
-from zndraw_socketio import AsyncClientWrapper, AsyncServerWrapper, Middleware, wrap
+from tests.models import Ping, Pong
+from zndraw_socketio import (
+    AsyncClientWrapper,
+    AsyncServerWrapper,
+    InboundContext,
+    Middleware,
+    OutboundContext,
+    wrap,
+)
 
 TIMEOUT = 5.0
 
@@ -42,6 +54,55 @@ HANDLER_FACES: tuple[FaceName, ...] = ("async_server", "async_client", "sync_ser
 SERVER_FACES: tuple[FaceName, ...] = ("async_server", "sync_server")
 SYNC_FACES: tuple[FaceName, ...] = ("sync_server", "sync_client", "simple")
 SIMPLE_FACES: tuple[FaceName, ...] = ("async_simple", "simple")
+
+faces = pytest.mark.parametrize("name", FACES)
+handler_faces = pytest.mark.parametrize("name", HANDLER_FACES)
+simple_faces = pytest.mark.parametrize("name", SIMPLE_FACES)
+
+
+def echo_pong(data: Ping) -> Pong:
+    return Pong(reply=data.message)
+
+
+class Recorder(Middleware):
+    """Records the order it sees events in, on async and sync faces alike."""
+
+    def __init__(self, label: str, log: list[tuple[Any, ...]]) -> None:
+        self.label = label
+        self.log = log
+
+    def _in(self, ctx: InboundContext) -> None:
+        ctx.state.setdefault("seen", []).append(self.label)
+        self.log.append(
+            (self.label, "in", ctx.event, ctx.namespace, ctx.sid, ctx.data, list(ctx.state["seen"]))
+        )
+
+    def _out(self, ctx: OutboundContext) -> None:
+        self.log.append((self.label, "out", ctx.event, type(ctx.data).__name__, ctx.response_model))
+
+    async def inbound(self, ctx: InboundContext, call_next: Any) -> Any:
+        self._in(ctx)
+        result = await call_next(ctx)
+        self.log.append((self.label, "in-done"))
+        return result
+
+    def inbound_sync(self, ctx: InboundContext, call_next: Any) -> Any:
+        self._in(ctx)
+        result = call_next(ctx)
+        self.log.append((self.label, "in-done"))
+        return result
+
+    async def outbound(self, ctx: OutboundContext, call_next: Any) -> Any:
+        self._out(ctx)
+        result = await call_next(ctx)
+        self.log.append((self.label, "out-done", type(result).__name__))
+        return result
+
+    def outbound_sync(self, ctx: OutboundContext, call_next: Any) -> Any:
+        self._out(ctx)
+        result = call_next(ctx)
+        self.log.append((self.label, "out-done", type(result).__name__))
+        return result
 
 
 def raw_socketio(name: FaceName) -> Any:
@@ -123,19 +184,12 @@ class Rig:
 
         return async_handler
 
-    def on(
-        self,
-        event: str | type[BaseModel],
-        body: Callable[[Any], Any],
-        model: Any = None,
-        **kwargs: Any,
+    def face_handler(
+        self, body: Callable[[Any], Any], model: Any = Any, *, name: str | None = None
     ) -> Callable[..., Any]:
-        """Register on the face a handler for ``event`` whose payload parameter is hinted
-        ``model`` (by default the event's model class, else ``Any``) and whose reply is
+        """A handler for the face whose payload parameter is hinted ``model`` and whose reply is
         ``body(data)``: ``(sid, data)`` on servers, ``(data)`` on clients, sync or async as the
-        face requires. ``kwargs`` go to ``face.on``."""
-        if model is None:
-            model = event if isinstance(event, type) else Any
+        face requires; its ``__name__`` is ``name`` when given."""
         if self.is_server:
 
             def server_handler(sid: str, data: model) -> Any:  # type: ignore[valid-type]
@@ -148,9 +202,39 @@ class Rig:
                 return body(data)
 
             fn = client_handler
-        handler = self.handler(fn)
+        if name is not None:
+            fn.__name__ = fn.__qualname__ = name
+        return self.handler(fn)
+
+    def on(
+        self,
+        event: str | type[BaseModel],
+        body: Callable[[Any], Any],
+        model: Any = None,
+        **kwargs: Any,
+    ) -> Callable[..., Any]:
+        """Register on the face ``face_handler(body, model)`` for ``event``; ``model`` defaults to
+        the event's model class, else ``Any``. ``kwargs`` go to ``face.on``."""
+        if model is None:
+            model = event if isinstance(event, type) else Any
+        handler = self.face_handler(body, model)
         self.face.on(event, handler, **kwargs)
         return handler
+
+    def peer_handler(self, body: Callable[[Any], Any], model: Any = Any) -> Callable[..., Any]:
+        """An async handler for the peer whose payload parameter is hinted ``model`` and whose
+        reply is ``body(data)``: ``(sid, data)`` when the peer is the server."""
+        if self.is_server:  # the peer is a client
+
+            async def on_client(data: model) -> Any:  # type: ignore[valid-type]
+                return body(data)
+
+            return on_client
+
+        async def on_server(sid: str, data: model) -> Any:  # type: ignore[valid-type]
+            return body(data)
+
+        return on_server
 
     # -- the face speaks ----------------------------------------------------------------------
     async def emit(self, *args: Any, **kwargs: Any) -> Any:
@@ -199,19 +283,7 @@ class Rig:
         collects it; return the queue key."""
         key = f"peer:{event if isinstance(event, str) else event.__name__}"
         put = self.put
-
-        if self.is_server:  # the peer is a client
-
-            async def on_client(data: model) -> None:  # type: ignore[valid-type]
-                put(key, data)
-
-            self.peer.on(event, on_client)
-        else:
-
-            async def on_server(sid: str, data: model) -> None:  # type: ignore[valid-type]
-                put(key, data)
-
-            self.peer.on(event, on_server)
+        self.peer.on(event, self.peer_handler(lambda data: put(key, data), model))
         return key
 
 
