@@ -77,7 +77,7 @@ def encode(value: Any) -> Any:
     which socketio sends as several arguments.
     """
     if isinstance(value, BaseModel):
-        return value.__pydantic_serializer__.to_python(value, mode="json")
+        return dump_model(value)
     kind = type(value)
     if kind in _SCALARS:
         return value

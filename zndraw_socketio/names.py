@@ -8,8 +8,7 @@ from typing import Any
 __all__ = ["get_event_name", "snake_case"]
 
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-EVENT_NAMES: dict[type, str] = {}
-"""The names found so far, by class (read directly on the outbound fast path)."""
+_CACHE: dict[type, str] = {}
 
 
 def snake_case(name: str) -> str:
@@ -25,10 +24,10 @@ def get_event_name(model: Any) -> str:
     """
     cls = model if isinstance(model, type) else type(model)
     try:
-        return EVENT_NAMES[cls]
+        return _CACHE[cls]
     except KeyError:
         pass
     override = getattr(cls, "event_name", None)
     name = override if isinstance(override, str) else snake_case(cls.__name__)
-    EVENT_NAMES[cls] = name
+    _CACHE[cls] = name
     return name

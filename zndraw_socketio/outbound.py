@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from .context import OutboundContext, namespace_of, target_of
 from .middleware.logging import log_failed, log_ok
 from .middleware.validation import serialise, validate_response
-from .names import EVENT_NAMES, get_event_name
+from .names import get_event_name
 
 if TYPE_CHECKING:
     from .core import Core
@@ -84,7 +84,6 @@ def fused_sender(core: Core) -> Send:
     raw_emit = sio.emit
     raw_call = getattr(sio, "call", None)
     is_async = core.is_async
-    names = EVENT_NAMES
     direct = is_async and core.role == "server"
     models: dict[type, str] = {}  # model classes sent so far, and their names
     positional = direct and _to_and_room_positional(raw_emit)
@@ -93,7 +92,7 @@ def fused_sender(core: Core) -> Send:
         kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any
     ) -> Any:
         if data is None and isinstance(event, BaseModel):  # emit(Model(...)): the common case
-            name = names.get(type(event)) or get_event_name(event)
+            name = get_event_name(event)
             payload = event
             models[type(event)] = name
         else:
@@ -103,11 +102,7 @@ def fused_sender(core: Core) -> Send:
         log = logger.log or logger.get()
         start = perf_counter()
         try:
-            payload = (
-                payload.__pydantic_serializer__.to_python(payload, mode="json")
-                if isinstance(payload, BaseModel)
-                else serialise(payload)
-            )
+            payload = serialise(payload)
             if kind == "emit":
                 result = raw_emit(name, payload, **kwargs)
             elif raw_call is None:
@@ -143,7 +138,7 @@ def fused_sender(core: Core) -> Send:
             return send_chain(kind, event, data, kwargs, response_model)
         start = perf_counter()
         try:
-            payload = event.__pydantic_serializer__.to_python(event, mode="json")
+            payload = event.__pydantic_serializer__.to_python(event, mode="json")  # dump_model, inlined
         except Exception as exc:
             log_failed(logger.log, name, target_of(kwargs), namespace_of(kwargs), "out", start, exc, False)
             raise
