@@ -34,18 +34,21 @@ ROUNDS = 3 if QUICK else 25
 """Timed rounds per chunk (``REPS * ROUNDS`` rounds per variant in all)."""
 WARMUP_ROUNDS = 0 if QUICK else 2
 VARIANTS = ("raw", "floor", "typed")
-EXTRA_VARIANTS = {"test_inbound": ("typed_single", "dep1", "dep3")}
-"""Variants only some directions have: the typed handler with ``merge_sio_context`` configured
-(one context variable instead of three), and with one async ``Depends`` / a 3-level nested chain."""
+EXTRA_VARIANTS = {"test_inbound": ("typed_3vars", "dep1", "dep3")}
+"""Variants only some directions have: the typed handler with structlog's default processors (three
+structlog context variables instead of ``merge_sio_context``'s one), and with one async ``Depends`` /
+a 3-level nested chain."""
 
 TARGETS = {
     ("inbound", "typed"): 1.15,
-    ("inbound", "typed_single"): 1.15,
     ("inbound", "dep1"): 1.5,
     ("inbound", "dep3"): 2.5,
     ("outbound", "typed"): 1.3,
 }
 """Upper bound of (variant - raw) / (floor - raw), per direction and variant (issues 2 and 3)."""
+
+REPORTED = {("inbound", "typed_3vars"): "structlog's default processors, no target"}
+"""Variants whose ratio is printed without a target: what they show instead."""
 
 # (direction, variant, rep) -> seconds per event, one value per round
 _SAMPLES = pytest.StashKey[dict[tuple[str, str, int], list[float]]]()
@@ -125,7 +128,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     write("median µs per event over all rounds of each variant; overheads paired round by round:")
     directions = dict.fromkeys(direction for direction, _ in TARGETS)
     for direction in directions:
-        variants = [v for v in VARIANTS + tuple(x for d, x in TARGETS if d == direction) if v]
+        extra = tuple(x for d, x in (*TARGETS, *REPORTED) if d == direction)
+        variants = [v for v in VARIANTS + extra if v]
         variants = list(dict.fromkeys(variants))
         pooled = {
             v: [t for (d, var, _), times in samples.items() if d == direction and var == v for t in times]
@@ -140,7 +144,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         paired = {
             v: pairs for (d, v), pairs in config.stash.get(_OVERHEADS, {}).items() if d == direction and pairs
         }
-        for (d, variant), target in TARGETS.items():
+        for (d, variant), target in (*TARGETS.items(), *REPORTED.items()):
             pairs = paired.get(variant)
             if d != direction or pairs is None:
                 continue
@@ -151,8 +155,11 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
             over = statistics.median(t for t, _ in pairs) * 1e6
             floor_over = statistics.median(floors) * 1e6
             ratio = over / floor_over if floor_over > 0 else float("nan")
-            verdict = "met" if ratio <= target else "MISSED"
+            if isinstance(target, str):
+                verdict = f"reported: {target}"
+            else:
+                verdict = f"target <= {target:.2f}: {'met' if ratio <= target else 'MISSED'}"
             write(
                 f"  {'':<9} ({variant} - raw) / (floor - raw) = {over:.2f} / {floor_over:.2f} = "
-                f"{ratio:.2f}   target <= {target:.2f}: {verdict}"
+                f"{ratio:.2f}   {verdict}"
             )

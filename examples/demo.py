@@ -29,6 +29,7 @@ from zndraw_socketio import (
     Emits,
     ProblemDetail,
     ProblemDetailError,
+    merge_sio_context,
     wrap,
 )
 
@@ -157,7 +158,8 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,  # sio_event/sid/namespace in handlers' own lines
+            merge_sio_context,  # sio_event/sid/namespace in handlers' own lines (one context variable)
+            structlog.contextvars.merge_contextvars,  # what the app binds itself
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="%H:%M:%S"),
             structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty()),

@@ -27,11 +27,11 @@ def test_benchmarks_run_and_print_every_ratio() -> None:
     out = done.stdout
     assert "zndraw_socketio: time per event and ratios" in out
     for variant, target in [
-        ("typed", "1.15"),
-        ("typed_single", "1.15"),
-        ("dep1", "1.50"),
-        ("dep3", "2.50"),
-        ("typed", "1.30"),
+        ("typed", "target <= 1.15"),
+        ("typed_3vars", "reported: structlog's default processors"),
+        ("dep1", "target <= 1.50"),
+        ("dep3", "target <= 2.50"),
+        ("typed", "target <= 1.30"),
     ]:
         lines = [line for line in out.splitlines() if f"({variant} - raw) / (floor - raw)" in line]
-        assert any(f"target <= {target}" in line for line in lines), (variant, target, out[-2000:])
+        assert any(target in line for line in lines), (variant, target, out[-2000:])
