@@ -28,7 +28,7 @@ from pytest_benchmark.utils import load_timer
 
 QUICK = os.environ.get("ZNDRAW_BENCH_QUICK") == "1"
 """A smoke run (the test suite's): one short chunk per variant, the same summary."""
-REPS = 1 if QUICK else 4
+REPS = 1 if QUICK else 8
 """Chunks per variant, interleaved with the other variants."""
 ROUNDS = 3 if QUICK else 25
 """Timed rounds per chunk (``REPS * ROUNDS`` rounds per variant in all)."""
