@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 
 KEYS = ("sio_event", "sid", "namespace", "direction", "outcome")
+MERGES = {
+    "structlog_vars": (structlog.contextvars.merge_contextvars,),
+    "merge_sio_context": (merge_sio_context, structlog.contextvars.merge_contextvars),  # as the README
+}
+"""The two ways a handler's own lines get the event's keys: structlog's three context variables, or
+the one ``merge_sio_context`` reads (the README's production configuration, which keeps
+``merge_contextvars`` for what the app binds itself)."""
 
 
 def capture(*processors: Any) -> Any:
@@ -194,20 +201,23 @@ async def test_context_variables_are_restored_after_the_handler(shape: str) -> N
     }
 
 
+@pytest.mark.parametrize("merges", MERGES)
 @pytest.mark.parametrize("shape", STACKS)
-async def test_filtered_level_drops_successes_but_keeps_failures(live_server: LiveServer, shape: str) -> None:
+async def test_filtered_level_drops_successes_but_keeps_failures(
+    live_server: LiveServer, shape: str, merges: str
+) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
     tsio = server(shape)  # created after structlog is configured
     async with live_server(asgi_app(tsio)) as url, connected(url) as client:
-        sid = await client.call("whoami", timeout=TIMEOUT)
-        with capture() as logs:
+        with capture(*MERGES[merges]) as logs:  # before the first event: each chain's logger sees it
+            sid = await client.call("whoami", timeout=TIMEOUT)
             assert await client.call("ping", {"message": "m"}, timeout=TIMEOUT) == {"reply": "m"}
             assert (await client.call("boom", timeout=TIMEOUT))["status"] == 500
     assert summary(logs) == [("boom", sid, "/", "in", "error")]
     # the handler's own info line still gets through, with its context
-    assert [(e["event"], e["sio_event"]) for e in logs if e["log_level"] == "info"] == [
-        ("handling ping", "ping")
-    ]
+    assert [
+        (e["event"], e["sio_event"], e["sid"], e["namespace"]) for e in logs if e["log_level"] == "info"
+    ] == [("handling ping", "ping", sid, "/")]
 
 
 @pytest.mark.parametrize("shape", STACKS)
@@ -222,14 +232,18 @@ async def test_merge_sio_context_processor(live_server: LiveServer, shape: str) 
     assert summary(logs) == [("whoami", sid, "/", "in", "ok"), ("ping", sid, "/", "in", "ok")]
 
 
+@pytest.mark.parametrize("merges", MERGES)
 @pytest.mark.parametrize("shape", STACKS)
-async def test_concurrent_handlers_keep_their_own_context(live_server: LiveServer, shape: str) -> None:
+async def test_concurrent_handlers_keep_their_own_context(
+    live_server: LiveServer, shape: str, merges: str
+) -> None:
     tsio = new_server(stack(shape))
     arrived: list[str] = []
     both_in = asyncio.Event()
 
     @tsio.on("wait")
     async def wait(sid: str) -> str:
+        structlog.contextvars.bind_contextvars(mine=sid)  # what the app binds itself
         arrived.append(sid)
         if len(arrived) == 2:
             both_in.set()
@@ -237,9 +251,9 @@ async def test_concurrent_handlers_keep_their_own_context(live_server: LiveServe
         structlog.get_logger("app").info("after the wait")
         return sid
 
-    with capture() as logs:
+    with capture(*MERGES[merges]) as logs:
         async with live_server(asgi_app(tsio)) as url, connected(url) as one, connected(url) as two:
             sids = await asyncio.gather(one.call("wait", timeout=TIMEOUT), two.call("wait", timeout=TIMEOUT))
-    lines = [(e["sio_event"], e["sid"]) for e in logs if e["event"] == "after the wait"]
-    assert sorted(lines) == sorted(("wait", sid) for sid in sids)
+    lines = [(e["sio_event"], e["sid"], e["mine"]) for e in logs if e["event"] == "after the wait"]
+    assert sorted(lines) == sorted(("wait", sid, sid) for sid in sids)
     assert sids[0] != sids[1]
