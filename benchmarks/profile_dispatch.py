@@ -1,9 +1,10 @@
 """Profile one benchmark variant with cProfile, to see where the time per event goes.
 
-    python benchmarks/profile_dispatch.py inbound typed        # or raw / floor; outbound too
+    python benchmarks/profile_dispatch.py inbound typed        # or raw / floor / typed_3vars
     python benchmarks/profile_dispatch.py outbound typed --events 50000 --top 30
 
-Uses the same stubbed server as ``test_dispatch.py`` and structlog filtering debug out.
+Uses the same stubbed server as ``test_dispatch.py`` and structlog configured as there: debug
+filtered out, ``merge_sio_context`` among the processors (``typed_3vars``: structlog's defaults).
 cProfile inflates small functions, so compare variants with it, and read absolute costs from the
 benchmark itself.
 """
@@ -19,16 +20,23 @@ import pstats
 import structlog
 from test_dispatch import StubbedServer, _emitter, _inbound_server
 
+from zndraw_socketio import merge_sio_context
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("direction", choices=["inbound", "outbound"])
-    parser.add_argument("variant", choices=["raw", "floor", "typed"])
+    parser.add_argument("variant", choices=["raw", "floor", "typed", "typed_3vars"])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--top", type=int, default=25, help="how many functions to list")
     args = parser.parse_args()
 
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    processors = list(structlog.get_config()["processors"])
+    if args.variant != "typed_3vars":
+        processors.insert(0, merge_sio_context)
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO), processors=processors
+    )
     loop = asyncio.new_event_loop()
     if args.direction == "inbound":
         server = _inbound_server(args.variant)
