@@ -93,7 +93,7 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
     injected = route.injected
     needs_ctx = uses_context(injected)
     resolvers, needs_solver = compile_solver(injected)
-    # one injected parameter (the common case): resolved in place, no loop
+    # one injected parameter (the common case): model_entry resolves it in place, no loop
     lone_name, lone = resolvers[0] if len(resolvers) == 1 else ("", None)
     overrides = core.dependency_overrides
     make_request = core.make_request
@@ -139,10 +139,7 @@ def fused_inbound(core: Core, route: Route, chain_entry: Callable[..., Any]) -> 
                             InboundContext(route, event, namespace, sid, lead, payload) if needs_ctx else None
                         )
                         solver = Solver(ctx, overrides, make_request, None)
-                    if lone is not None:
-                        kwargs = {lone_name: await lone(solver)}
-                    else:
-                        kwargs = {name: await resolve(solver) for name, resolve in resolvers}
+                    kwargs = {name: await resolve(solver) for name, resolve in resolvers}
                     result = handler(*lead, *values, **kwargs)
                 elif single:
                     result = handler(sid, values[0]) if pass_sid else handler(values[0])
