@@ -31,11 +31,11 @@ from zndraw_socketio import (
     Middleware,
     NamingMiddleware,
     OutboundContext,
-    Route,
     ValidationMiddleware,
     wrap,
 )
 from zndraw_socketio.middleware import InboundNext, OutboundNext
+from zndraw_socketio.signature import build_route
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
@@ -357,7 +357,7 @@ def test_idle_middleware_is_left_out_of_the_chain() -> None:
     async def handler(sid: str, data: Ping) -> None:
         return None
 
-    route = Route.build("ping", "/", handler, "server")
+    route = build_route("ping", "/", handler, "server")
     assert Middleware().wrap_inbound(route, _nxt) is _nxt
     assert Middleware().wrap_outbound(_nxt) is _nxt
     # a middleware with only one hook is left out of the other direction

@@ -15,7 +15,7 @@ from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, connected_wrapped
 from tests.models import Ping, Pong
 from zndraw_socketio import wrap
 from zndraw_socketio.adapters import encode
-from zndraw_socketio.outbound import outbound_context
+from zndraw_socketio.middleware.naming import parse_outbound
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
@@ -149,16 +149,12 @@ class Events(StrEnum):
     PING = "ping"
 
 
-def test_outbound_context_reads_the_arguments() -> None:
-    ctx = outbound_context("emit", Ping(message="m"), None, {"to": "s"}, None)
-    assert (ctx.kind, ctx.event, ctx.data, ctx.kwargs) == ("emit", None, Ping(message="m"), {"to": "s"})
-    ctx = outbound_context("call", "name", {"k": 1}, {}, Pong)
-    assert (ctx.kind, ctx.event, ctx.data, ctx.response_model) == ("call", "name", {"k": 1}, Pong)
-    ctx = outbound_context("emit", Events.PING, [1], {}, None)
-    assert ctx.event == "ping"
-    assert type(ctx.event) is str
-    assert ctx.namespace == "/"
-    assert outbound_context("emit", "e", None, {"namespace": "/ns", "room": "r"}, None).namespace == "/ns"
+def test_outbound_names_are_read_from_the_arguments() -> None:
+    assert parse_outbound("emit", Ping(message="m"), None) == ("ping", Ping(message="m"))
+    assert parse_outbound("call", "name", {"k": 1}) == ("name", {"k": 1})
+    name, data = parse_outbound("emit", Events.PING, [1])
+    assert (name, data) == ("ping", [1])
+    assert type(name) is str
 
 
 @pytest.mark.parametrize(
@@ -170,9 +166,9 @@ def test_outbound_context_reads_the_arguments() -> None:
         (None, {"x": 1}, "expects an event name or a model instance"),
     ],
 )
-def test_outbound_context_refuses(event: Any, data: Any, message: str) -> None:
+def test_outbound_arguments_are_refused(event: Any, data: Any, message: str) -> None:
     with pytest.raises(TypeError, match=message):
-        outbound_context("emit", event, data, {}, None)
+        parse_outbound("emit", event, data)
 
 
 def test_encode() -> None:

@@ -62,10 +62,10 @@ class InboundContext(EventContext, _PerEventState):
     ``state``. ``args`` holds the raw payload arguments, ``values`` the ones the handler will get
     (the validation stage replaces them with validated objects), ``kwargs`` the injected keyword
     arguments. ``route`` is the registered handler. ``error`` is set by the exception stage when it
-    turned an exception into a reply.
+    turned an exception into a reply, and ``handled`` when a user exception handler made that reply.
     """
 
-    __slots__ = ("_state", "args", "error", "kwargs", "lead", "route", "values")
+    __slots__ = ("_state", "args", "error", "handled", "kwargs", "lead", "route", "values")
 
     def __init__(
         self,
@@ -85,6 +85,7 @@ class InboundContext(EventContext, _PerEventState):
         self.values = args
         self.kwargs: dict[str, Any] | None = None
         self.error: BaseException | None = None
+        self.handled = False
         self._state: dict[str, Any] | None = None
         self.data = payload_of(args)
 

@@ -1,34 +1,30 @@
-"""The one core behind every wrapper: the middleware stack, compiled chains, emit and call."""
+"""The one core behind every wrapper: the stack, the registered routes, their compiled chains."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
-from time import perf_counter
 from typing import Any
 
-from ._drive import drive
-from .context import InboundContext, OutboundContext, payload_of
-from .fused import fusable, fused_inbound
-from .middleware.base import InboundNext, Middleware, OutboundNext
-from .middleware.dependencies import DependenciesMiddleware
-from .middleware.exceptions import ExceptionHandlers, ExceptionMiddleware
-from .middleware.logging import LoggingMiddleware
-from .middleware.naming import NamingMiddleware
-from .middleware.validation import ValidationMiddleware, validate_response
-from .outbound import Kind, Send, fused_sender, outbound_context, raw_sender
+from .context import InboundContext, payload_of
+from .inbound import compile_inbound
+from .middleware.base import Middleware
+from .middleware.exceptions import ExceptionHandler, ExceptionHandlers
+from .middleware.stack import Stages, checked_user_middleware
+from .outbound import Send, compile_outbound, to_and_room_positional
 from .request import SioRequest, remember_auth
 from .routing import Role, Route
 
 __all__ = ["Core"]
 
+_RECEIVERS_LIMIT = 64  # compiled receive() chains kept, one per response model
+
 
 class Core:
     """Owns the middleware stack and the registered routes of one socketio object.
 
-    A route's chain is composed when the route is registered and again whenever the stack
-    changes, never per event; the compiled entry point is what python-socketio stores in its
-    handler table. The outbound chain is composed the same way, once per stack.
+    A route's chain is compiled when the route is registered and again whenever the stack
+    changes, never per event; the compiled entry is what python-socketio stores in its handler
+    table. The outbound sender is compiled the same way, once per stack.
     """
 
     def __init__(
@@ -37,42 +33,63 @@ class Core:
         self.sio = sio
         self.role: Role = role
         self.is_async = is_async
-        self.exception_handlers = ExceptionHandlers()
-        self.naming = NamingMiddleware()
-        self.logging = LoggingMiddleware()
-        self.exceptions = ExceptionMiddleware(self.exception_handlers)
-        self.validation = ValidationMiddleware()
         self.app: Any = None
+        self.exception_handlers = ExceptionHandlers()
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
-        self.dependencies = DependenciesMiddleware(self.dependency_overrides, self.make_request)
-        self.user: list[Middleware] = [self._checked(mw) for mw in middleware]
+        self.stages = Stages.new(self.exception_handlers, self.dependency_overrides, self.make_request)
+        self.user: list[Middleware] = [checked_user_middleware(mw, is_async=is_async) for mw in middleware]
         self.routes: dict[tuple[str, str], Route] = {}
         self._auth_recorders: dict[str, Callable[..., Any]] = {}
-        self.send: Send = self._compose_outbound()
+        self._receivers: dict[Any, Callable[..., Any]] = {}
+        self._direct = is_async and role == "server"
+        self._positional = self._direct and to_and_room_positional(sio.emit)
+        self.send: Send = self._compile_outbound()
 
     # -- the stack -----------------------------------------------------------------------------
     @property
     def stack(self) -> tuple[Middleware, ...]:
         """Every stage, outer to inner: naming, logging, exceptions, user middleware, validation,
         dependencies."""
-        return (self.naming, self.logging, self.exceptions, *self.user, self.validation, self.dependencies)
+        return self.stages.order(tuple(self.user))
+
+    def layers_for(self, route: Route) -> tuple[Middleware, ...]:
+        """The stages of ``route``'s chain, outer to inner (its own middleware included)."""
+        return self.stages.order(tuple(self.user), route)
 
     def add_middleware(self, middleware: Middleware) -> None:
         """Append a user middleware (innermost of the user layers) and recompose every chain."""
-        self.user.append(self._checked(middleware))
+        self.user.append(checked_user_middleware(middleware, is_async=self.is_async))
+        self.recompose()
+
+    def add_exception_handler(
+        self, exc_type: type[BaseException], handler: ExceptionHandler, namespace: str | None
+    ) -> None:
+        """Register a user exception handler; the chains it may apply to are composed again."""
+        self.exception_handlers.add(exc_type, handler, namespace)
         self.recompose()
 
     def recompose(self) -> None:
         """Compose every chain again, after the stack changed."""
         for route in self.routes.values():
             self._install(route)
-        self.send = self._compose_outbound()
+        self._receivers.clear()
+        self.send = self._compile_outbound()
+
+    def _compile_outbound(self) -> Send:
+        return compile_outbound(
+            self.sio,
+            self.stages,
+            tuple(self.user),
+            is_async=self.is_async,
+            direct=self._direct,
+            positional=self._positional,
+        )
 
     # -- inbound -------------------------------------------------------------------------------
     def register(self, route: Route) -> None:
         """Compile ``route``'s chain and store it in python-socketio's handler table."""
         for mw in route.middleware:
-            self._checked(mw)
+            checked_user_middleware(mw, is_async=self.is_async)
         if not self.is_async and route.needs_async:
             raise TypeError(
                 f"{route.name} is async or has an async dependency: a synchronous socketio face "
@@ -81,16 +98,11 @@ class Core:
         self.routes[(route.namespace, route.event)] = route
         self._install(route)
 
-    def _checked(self, middleware: Any) -> Middleware:
-        if not isinstance(middleware, Middleware):
-            what = middleware.__name__ if isinstance(middleware, type) else type(middleware).__name__
-            hint = " (pass an instance, not the class)" if isinstance(middleware, type) else ""
-            raise TypeError(f"Expected a zndraw_socketio.Middleware instance, got {what}{hint}")
-        if self.is_async:
-            middleware.check_async()
-        else:
-            middleware.check_sync()
-        return middleware
+    def compile(self, route: Route) -> Callable[..., Any]:
+        """The callable python-socketio calls for ``route``: its whole inbound chain."""
+        return compile_inbound(
+            route, self.stages, tuple(self.user), self.make_request, is_async=self.is_async
+        )
 
     def _install(self, route: Route) -> None:
         sio = self.sio
@@ -147,86 +159,39 @@ class Core:
             app=self.app, environ=environ, sid=ctx.sid, namespace=ctx.namespace, event=ctx.event
         )
 
-    def compile(self, route: Route) -> Any:
-        """The ``async def`` python-socketio calls for ``route``: its whole inbound chain."""
-        layers = (
-            self.naming,
-            self.logging,
-            self.exceptions,
-            *self.user,
-            *route.middleware,
-            self.validation,
-            self.dependencies,
-        )
-        chain = _terminal(route)
-        for mw in reversed(layers):
-            chain = mw.wrap_inbound(route, chain)
-        entry = _entry(route, chain)
-        entry = fused_inbound(self, route, entry) or entry
-        if self.is_async:
-            return entry
-
-        def sync_entry(*args: Any) -> Any:
-            return drive(entry(*args))
-
-        return sync_entry
-
-    # -- outbound ------------------------------------------------------------------------------
-    def _compose_outbound(self) -> Send:
-        if fusable(self):
-            return fused_sender(self)
-        raw = raw_sender(self.sio, self.is_async)
-
-        async def raw_step(ctx: OutboundContext) -> Any:
-            return await raw(ctx.kind, ctx.event, ctx.data, ctx.kwargs)
-
-        chain: OutboundNext = raw_step
-        sync = not self.is_async
-        for mw in reversed(self.stack):
-            chain = mw.wrap_outbound(chain, sync=sync)
-
-        async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
-            return await chain(outbound_context(kind, event, data, kwargs, response_model))
-
-        return send
-
-    def received(self, raw: Any, response_model: Any) -> tuple[str, Any]:
-        """Read a simple client's ``receive()`` result into ``(event, data)``, validating ``data``
-        against ``response_model`` when given, and log it as an inbound event."""
-        event, *args = raw
-        data = payload_of(tuple(args))
-        namespace = getattr(self.sio, "namespace", None) or "/"
-        start = perf_counter()
+    # -- simple clients ------------------------------------------------------------------------
+    def receiver(self, response_model: Any) -> Callable[..., Any]:
+        """The inbound chain of a simple client's ``receive()``: ``receiver(event, *args)`` runs
+        the stack (user middleware included) and returns the payload, validated against
+        ``response_model`` when given; a failure raises to the caller, logged."""
         try:
-            if response_model is not None:
-                data = validate_response(response_model, data)
-        except Exception as exc:
-            self.logging.record("in", event, None, namespace, start, exc)
-            raise
-        self.logging.record("in", event, None, namespace, start, None)
-        return event, data
+            found = self._receivers.get(response_model)
+        except TypeError:  # an unhashable annotation: compiled, not kept
+            return self.compile(self._receive_route(response_model))
+        if found is None:
+            if len(self._receivers) >= _RECEIVERS_LIMIT:
+                self._receivers.clear()
+            found = self._receivers[response_model] = self.compile(self._receive_route(response_model))
+        return found
+
+    def _receive_route(self, response_model: Any) -> Route:
+        namespace = getattr(self.sio, "namespace", None) or "/"
+        return Route(
+            event="*",
+            namespace=namespace,
+            handler=_received,
+            role="client",
+            model=response_model,
+            kind="receive",
+            sync=not self.is_async,
+            lead=1,
+            var_positional=True,
+        )
 
 
-def _terminal(route: Route) -> InboundNext:
-    handler = route.handler
-    if route.is_coroutine:
-
-        async def call_handler(ctx: InboundContext) -> Any:
-            kwargs = ctx.kwargs
-            if kwargs is None:
-                return await handler(*ctx.lead, *ctx.values)
-            return await handler(*ctx.lead, *ctx.values, **kwargs)
-
-        return call_handler
-
-    async def call_sync_handler(ctx: InboundContext) -> Any:
-        kwargs = ctx.kwargs
-        result = handler(*ctx.lead, *ctx.values, **(kwargs or {}))
-        if inspect.isawaitable(result):
-            result = await result
-        return result
-
-    return call_sync_handler
+def _received(*values: Any) -> Any:
+    """The terminal of a ``receive()`` chain: the payload, one value as is, several as a tuple."""
+    return payload_of(values)
 
 
 def _auth_recorder(namespace: str, is_async: bool) -> Callable[..., Any]:
@@ -249,46 +214,3 @@ def _auth_recorder(namespace: str, is_async: bool) -> Callable[..., Any]:
         record(*args)
 
     return record_async
-
-
-def _entry(route: Route, chain: InboundNext) -> Any:
-    """The function python-socketio calls: reads its positional arguments into a context."""
-    event, namespace = route.event, route.namespace
-    lead, handler_lead = route.lead, route.handler_lead
-    catch_event, catch_namespace = event == "*", namespace == "*"
-    sid_at = (catch_event + catch_namespace) if route.role == "server" else None
-    plain = route.kind == "event"
-
-    if not catch_event and not catch_namespace and plain:
-        if sid_at == 0 and lead == 1:
-
-            async def server_event(*args: Any) -> Any:
-                sid = args[0]
-                ctx = InboundContext(route, event, namespace, sid, args[:handler_lead], args[1:])
-                return await chain(ctx)
-
-            return server_event
-        if sid_at is None and lead == 0:
-
-            async def client_event(*args: Any) -> Any:
-                ctx = InboundContext(route, event, namespace, None, (), args)
-                return await chain(ctx)
-
-            return client_event
-
-    async def entry(*args: Any) -> Any:
-        ev = args[0] if catch_event else event
-        ns = args[catch_event] if catch_namespace else namespace
-        sid = args[sid_at] if sid_at is not None else None
-        return await chain(InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:]))
-
-    if route.kind != "connect" or route.role != "server":
-        return entry
-
-    async def connect_entry(*args: Any) -> Any:
-        # remember the auth per namespace, for SioRequest.auth in later events
-        ns = args[0] if catch_namespace else namespace
-        remember_auth(args[lead - 1], ns, args[lead] if len(args) > lead else None)
-        return await entry(*args)
-
-    return connect_entry

@@ -21,9 +21,10 @@ __all__ = [
     "Dependant",
     "Dependency",
     "Depends",
+    "Injection",
+    "OverridePlans",
     "Resolver",
     "Solver",
-    "compile_solver",
     "injection_for",
     "plan_dependant",
     "uses_context",
@@ -196,42 +197,115 @@ def _calls(injected: Any) -> list[Callable[..., Any]]:
     return out
 
 
-Resolver = Callable[[Any], Awaitable[Any]]
-"""``await resolve(solver)``: one injected parameter's value (``solver`` may be ``None``)."""
+Overrides = dict[Callable[..., Any], Callable[..., Any]]
+Resolver = Callable[["Solver | None"], Awaitable[Any]]
+"""``await resolve(solver)``: one injected parameter's value (``solver`` is ``None`` when the
+plan needs no per-event state and no override is set)."""
 
 
-def compile_solver(injected: Any) -> tuple[tuple[tuple[str, Resolver], ...], bool]:
-    """Compile a plan without generator dependencies into one function per dependency, once.
+class OverridePlans:
+    """The compiled resolvers of ``dependency_overrides`` replacements, for one wrapper.
 
-    Returns ``(resolvers, needs_solver)``: one ``(parameter name, resolve)`` per injected
-    parameter, ``await resolve(solver)`` giving its value; ``needs_solver`` says whether they need a
-    ``Solver`` (for the request, the event context or a dependency shared by two branches) or take
-    ``None``. Overrides are not looked at: the caller uses ``Solver`` while any are set. An async
-    dependency without parameters resolves to its own coroutine, so awaiting it costs no frame
-    of ours.
+    Planned on first use; bounded: once it holds ``limit`` entries it starts afresh, so a test
+    suite that swaps overrides all day keeps a few plans, not one per replacement ever used.
     """
-    calls = _calls(injected)
-    shared = {call for call in calls if calls.count(call) > 1}
-    needs_solver = bool(shared) or uses_context(injected)
-    return tuple((name, _compile(src, shared)) for name, src in injected), needs_solver
+
+    __slots__ = ("_plans", "limit", "overrides")
+
+    def __init__(self, overrides: Overrides, limit: int = 64) -> None:
+        self.overrides = overrides
+        self.limit = limit
+        self._plans: dict[tuple[Callable[..., Any], bool], Resolver] = {}
+
+    def resolver(self, replacement: Callable[..., Any], use_cache: bool) -> Resolver:
+        """The resolver of ``replacement``, planned and compiled once while it is in use."""
+        key = (replacement, use_cache)
+        found = self._plans.get(key)
+        if found is None:
+            if len(self._plans) >= self.limit:
+                self._plans.clear()
+            plan = plan_dependant(Dependency(replacement, use_cache=use_cache), None)
+            found = self._plans[key] = _compile(plan, set(), self)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._plans)
 
 
-def _compile(source: Any, shared: set[Callable[..., Any]]) -> Resolver:
+class Injection:
+    """How one route's injected parameters are solved: compiled once, at registration.
+
+    ``resolvers`` pairs each parameter name with its resolver; ``needs_context`` says whether the
+    plan reads the event context or the request; ``needs_solver`` whether an event needs a
+    ``Solver`` (the context, the request, a dependency shared by two branches, a generator to
+    close, or an override set now); ``has_yield`` whether a generator dependency needs an exit
+    stack. Overrides are looked up per event, in ``plans.overrides``.
+    """
+
+    __slots__ = ("has_yield", "needs_context", "plans", "resolvers", "shared")
+
+    def __init__(self, injected: Any, plans: OverridePlans) -> None:
+        calls = _calls(injected)
+        shared = {call for call in calls if calls.count(call) > 1}
+        self.plans = plans
+        self.shared = bool(shared)
+        self.needs_context = uses_context(injected)
+        self.has_yield = any(isinstance(src, Dependant) and src.has_yield for _, src in injected)
+        self.resolvers: tuple[tuple[str, Resolver], ...] = tuple(
+            (name, _compile(src, shared, plans)) for name, src in injected
+        )
+
+    @property
+    def needs_solver(self) -> bool:
+        """True when this event's resolvers need a ``Solver`` (read per event: overrides change)."""
+        return self.needs_context or self.shared or self.has_yield or bool(self.plans.overrides)
+
+    @property
+    def needs_stack(self) -> bool:
+        """True when this event needs an exit stack: a generator dependency, or an override that
+        may be one."""
+        return self.has_yield or bool(self.plans.overrides)
+
+    async def solve(self, solver: Solver | None) -> dict[str, Any]:
+        """The keyword arguments of one event."""
+        return {name: await resolve(solver) for name, resolve in self.resolvers}
+
+
+def _compile(source: Any, shared: set[Callable[..., Any]], plans: OverridePlans) -> Resolver:
+    """One resolver per node of the plan; every dependency call of the package goes through here."""
     if not isinstance(source, Dependant):  # the request or the event context
-        return lambda solver: solver.value(source)
-    subs = tuple((name, _compile(src, shared)) for name, src in source.args)
+        return lambda solver: _source(solver, source)
+    subs = tuple((name, _compile(src, shared, plans)) for name, src in source.args)
     call = source.call
-    cached = source.use_cache and call in shared
-    is_async = source.kind == "async"
-    if is_async and not subs and not cached:
-        return lambda solver: call()  # awaiting it awaits the dependency itself
+    kind = source.kind
+    use_cache = source.use_cache
+    cached = use_cache and call in shared
+    overrides = plans.overrides
+
+    def overridden(solver: Any) -> Awaitable[Any]:
+        return _replaced(solver, call, plans.resolver(overrides[call], use_cache), use_cache)
+
+    if kind == "async" and not subs and not cached:
+
+        def call_async(solver: Any) -> Awaitable[Any]:
+            if overrides and call in overrides:
+                return overridden(solver)
+            return call()  # awaiting it awaits the dependency itself: no frame of ours
+
+        return call_async
 
     async def resolve(solver: Any) -> Any:
+        if overrides and call in overrides:
+            return await overridden(solver)
         if cached and call in solver.cache:
             return solver.cache[call]
-        value = call(**{name: await sub(solver) for name, sub in subs})
-        if is_async:
-            value = await value
+        kwargs = {name: await sub(solver) for name, sub in subs} if subs else {}
+        if kind == "sync":
+            value = call(**kwargs)
+        elif kind == "async":
+            value = await call(**kwargs)
+        else:
+            value = await solver.enter(kind, call(**kwargs))
         if cached:
             solver.cache[call] = value
         return value
@@ -239,81 +313,65 @@ def _compile(source: Any, shared: set[Callable[..., Any]]) -> Resolver:
     return resolve
 
 
-class Solver:
-    """Solves dependencies for one event: a per-event cache, exit stack and request object."""
+async def _source(solver: Solver | None, source: str) -> Any:
+    if solver is None:  # pragma: no cover - plans that need it always get one
+        raise RuntimeError("dependency needs the event context but none was given")
+    return solver.value(source)
 
-    __slots__ = ("cache", "ctx", "make_request", "overrides", "request", "stack")
+
+async def _replaced(solver: Solver, call: Callable[..., Any], resolve: Resolver, use_cache: bool) -> Any:
+    """An overridden dependency's value: its replacement's, cached under the original."""
+    cache = solver.cache
+    if use_cache and call in cache:
+        return cache[call]
+    value = await resolve(solver)
+    if use_cache:
+        cache[call] = value
+    return value
+
+
+class Solver:
+    """The per-event state of dependency solving: the context, the request, the cache of values
+    shared within the event, and the exit stack that closes generator dependencies."""
+
+    __slots__ = ("cache", "ctx", "make_request", "request", "stack")
 
     def __init__(
         self,
         ctx: InboundContext | None,
-        overrides: dict[Callable[..., Any], Callable[..., Any]],
         make_request: Callable[[InboundContext], SioRequest],
         stack: AsyncExitStack | None,
     ) -> None:
         self.ctx = ctx
-        self.overrides = overrides
         self.make_request = make_request
         self.stack = stack
         self.cache: dict[Callable[..., Any], Any] = {}
         self.request: SioRequest | None = None
 
-    async def value(self, source: Any) -> Any:
-        """The value of one source: a dependency's result, the request or the event context."""
-        if source is REQUEST or source is CONTEXT:
-            ctx = self.ctx
-            if ctx is None:  # pragma: no cover - plans that need it always get one
-                raise RuntimeError("dependency needs the event context but none was given")
-            if source is CONTEXT:
-                return ctx
-            request = self.request
-            if request is None:
-                request = self.request = self.make_request(ctx)
-            return request
-        dep: Dependant = source
-        call = dep.call
-        if self.overrides:
-            replacement = self.overrides.get(call)
-            if replacement is not None:
-                dep = _override_plan(replacement, dep.use_cache)
-        cache = self.cache
-        if dep.use_cache and call in cache:
-            return cache[call]
-        kwargs = {name: await self.value(src) for name, src in dep.args} if dep.args else {}
-        kind = dep.kind
-        if kind == "async":
-            result = await dep.call(**kwargs)
-        elif kind == "sync":
-            result = dep.call(**kwargs)
-        else:
-            result = await self._enter(dep, kwargs)
-        if dep.use_cache:
-            cache[call] = result
-        return result
+    def value(self, source: str) -> Any:
+        """The event context or the request (made on first use)."""
+        ctx = self.ctx
+        if ctx is None:  # pragma: no cover - plans that need it always get one
+            raise RuntimeError("dependency needs the event context but none was given")
+        if source == CONTEXT:
+            return ctx
+        request = self.request
+        if request is None:
+            request = self.request = self.make_request(ctx)
+        return request
 
-    async def _enter(self, dep: Dependant, kwargs: dict[str, Any]) -> Any:
+    async def enter(self, kind: Kind, gen: Any) -> Any:
+        """The value a generator dependency yields; it is finished when the event is done."""
         stack = self.stack
         if stack is None:  # pragma: no cover - plans with yield always get a stack
             raise RuntimeError("generator dependency solved without an exit stack")
-        gen = dep.call(**kwargs)
-        if dep.kind == "asyncgen":
+        if kind == "asyncgen":
             value = await gen.__anext__()
             stack.push_async_exit(_AsyncGenExit(gen))
         else:
             value = next(gen)
             stack.push(_GenExit(gen))
         return value
-
-
-_OVERRIDE_PLANS: dict[tuple[Callable[..., Any], bool], Dependant] = {}
-
-
-def _override_plan(replacement: Callable[..., Any], use_cache: bool) -> Dependant:
-    key = (replacement, use_cache)
-    plan = _OVERRIDE_PLANS.get(key)
-    if plan is None:
-        plan = _OVERRIDE_PLANS[key] = plan_dependant(Dependency(replacement, use_cache=use_cache), None)
-    return plan
 
 
 class _GenExit:

@@ -14,6 +14,7 @@ from .core import Core
 from .middleware.base import Middleware
 from .middleware.exceptions import ExceptionHandler
 from .routing import Role, Route
+from .signature import build_route
 
 __all__ = ["AsyncSender", "Face", "Handlers", "SyncSender"]
 
@@ -136,12 +137,12 @@ class Handlers(Face):
         ``tsio.on("name", handler)``.
         """
         core = self._core
-        name = core.naming.event_for(event)
+        name = core.stages.naming.event_for(event)
         model = event if isinstance(event, type) else None
         ns = namespace or "/"
 
         def register(fn: Any) -> Any:
-            route = Route.build(
+            route = build_route(
                 name,
                 ns,
                 fn,
@@ -203,7 +204,7 @@ class Handlers(Face):
                     "exception handlers only"
                 )
             handler: ExceptionHandler = fn
-            self._core.exception_handlers.add(exc_type, handler, namespace)
+            self._core.add_exception_handler(exc_type, handler, namespace)
             return fn
 
         return register
@@ -232,7 +233,7 @@ class AsyncSender(Face):
 
         Keyword arguments reach socketio's ``emit`` unchanged.
         """
-        return self._core.send("emit", event, data, kwargs, None)
+        return self._core.send("emit", event, _data(data, kwargs), kwargs, None)
 
     @overload
     def call(
@@ -257,7 +258,7 @@ class AsyncSender(Face):
         A problem-detail reply that ``response_model`` does not accept raises
         ``ProblemDetailError``. Keyword arguments reach socketio's ``call`` unchanged.
         """
-        return self._core.send("call", event, data, kwargs, response_model)
+        return self._core.send("call", event, _data(data, kwargs), kwargs, response_model)
 
 
 class SyncSender(Face):
@@ -270,7 +271,7 @@ class SyncSender(Face):
 
         Keyword arguments reach socketio's ``emit`` unchanged.
         """
-        return drive(self._core.send("emit", event, data, kwargs, None))
+        return drive(self._core.send("emit", event, _data(data, kwargs), kwargs, None))
 
     @overload
     def call(self, event: BaseModel, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
@@ -291,4 +292,15 @@ class SyncSender(Face):
         A problem-detail reply that ``response_model`` does not accept raises
         ``ProblemDetailError``. Keyword arguments reach socketio's ``call`` unchanged.
         """
-        return drive(self._core.send("call", event, data, kwargs, response_model))
+        return drive(self._core.send("call", event, _data(data, kwargs), kwargs, response_model))
+
+
+def _data(data: Any, kwargs: dict[str, Any]) -> Any:
+    """The payload of ``emit``/``call``: by position, or as socketio's ``data=`` keyword (a model
+    instance given with either raises the same ``TypeError`` in the outbound chain)."""
+    if "data" in kwargs:
+        keyword = kwargs.pop("data")
+        if data is not None:
+            raise TypeError("emit()/call() got the payload twice: by position and as data=")
+        return keyword
+    return data

@@ -12,14 +12,12 @@ class Emits:
 
     ``Annotated[AsyncServerWrapper, Depends(tsio), Emits(SessionLeft)]``: the AsyncAPI document lists
     the route as an ``x-rest-triggers`` entry of each model's send operation. ``models`` is the
-    tuple of models.
+    tuple of models (``Emits()`` with none declares nothing).
     """
 
     __slots__ = ("models",)
 
     def __init__(self, *models: Any) -> None:
-        if not models:
-            raise TypeError("Emits() needs at least one model class")
         for model in models:
             if not isinstance(model, type):
                 raise TypeError(f"Emits() takes model classes, got {model!r}")

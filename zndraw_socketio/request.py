@@ -33,11 +33,11 @@ class SioRequest:
     def __init__(
         self,
         *,
-        app: Any,
-        environ: dict[str, Any] | None,
-        sid: str | None,
-        namespace: str,
-        event: str,
+        app: Any = None,
+        environ: dict[str, Any] | None = None,
+        sid: str | None = None,
+        namespace: str = "/",
+        event: str = "",
         auth: Any = None,
     ) -> None:
         self.app = app

@@ -74,7 +74,8 @@ class AsyncSimpleClientWrapper(AsyncSender):
         """Wait for the next event and return ``(event, data)``, ``data`` validated against
         ``response_model`` when given (``None`` for an event without arguments, a tuple for
         several)."""
-        return self._core.received(await self.sio.receive(timeout=timeout), response_model)
+        event, *args = await self.sio.receive(timeout=timeout)
+        return event, await self._core.receiver(response_model)(event, *args)
 
     async def __aenter__(self) -> AsyncSimpleClientWrapper:
         await self.sio.__aenter__()
@@ -99,7 +100,8 @@ class SimpleClientWrapper(SyncSender):
         """Wait for the next event and return ``(event, data)``, ``data`` validated against
         ``response_model`` when given (``None`` for an event without arguments, a tuple for
         several)."""
-        return self._core.received(self.sio.receive(timeout=timeout), response_model)
+        event, *args = self.sio.receive(timeout=timeout)
+        return event, self._core.receiver(response_model)(event, *args)
 
     def __enter__(self) -> SimpleClientWrapper:
         self.sio.__enter__()

@@ -84,17 +84,9 @@ def collect_operations(core: Any) -> list[OperationSpec]:
     return [_collect(core, route) for route in routes]
 
 
-def _layers(core: Any, route: Route) -> tuple[Any, ...]:
-    """The stages of ``route``'s chain in order: its own middleware sit before validation."""
-    stack = tuple(core.stack)
-    validation = getattr(core, "validation", None)
-    at = next((i for i, mw in enumerate(stack) if mw is validation), len(stack))
-    return (*stack[:at], *route.middleware, *stack[at:])
-
-
 def _collect(core: Any, route: Route) -> OperationSpec:
     spec = OperationSpec(route)
-    for mw in _layers(core, route):
+    for mw in core.layers_for(route):
         contribute = getattr(mw, "contribute", None)
         if contribute is not None:
             contribute(route, spec)
@@ -159,9 +151,7 @@ class _Assembler:
         return {"channels": self.channels, "operations": operations, "components": components}
 
     def _event_for(self, model: type) -> str:
-        naming = getattr(self.core, "naming", None)
-        event_for = getattr(naming, "event_for", None)
-        return event_for(model) if event_for is not None else get_event_name(model)
+        return get_event_name(model)
 
     def _sends(self, specs: list[OperationSpec]) -> list[_Send]:
         found: dict[type, _Send] = {}

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ..asyncapi.spec import OperationSpec
     from ..routing import Route
 
-__all__ = ["InboundNext", "Middleware", "OutboundNext"]
+__all__ = ["InboundNext", "Middleware", "OutboundNext", "Stage"]
 
 InboundNext = Callable[[InboundContext], Awaitable[Any]]
 OutboundNext = Callable[[OutboundContext], Awaitable[Any]]
@@ -100,8 +100,8 @@ class Middleware:
         hook = getattr(self, hook_name)
         if not sync:
 
-            async def step(ctx: Any) -> Any:
-                return await hook(ctx, call_next)
+            def step(ctx: Any) -> Awaitable[Any]:
+                return hook(ctx, call_next)  # the hook's own coroutine: no frame of ours
 
             return step
 
@@ -131,3 +131,20 @@ class Middleware:
 def _overrides(cls: type, hook: str) -> bool:
     """True when ``cls`` overrides ``Middleware``'s pass-through ``hook``."""
     return getattr(cls, hook) is not getattr(Middleware, hook)
+
+
+class Stage(Middleware):
+    """A built-in stage of every stack (naming, logging, exceptions, validation, dependencies).
+
+    Each one states, per route, what it does as precomputed pieces that the chain compiler
+    reads (its ``plan`` methods); it never runs as a user middleware, and adding one as such is
+    refused: it is already in the stack, configured through the wrapper.
+    """
+
+    def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
+        """Built-in stages are compiled into the entry, not composed as steps."""
+        raise TypeError(f"{type(self).__name__} is a built-in stage; the chain compiler runs it")
+
+    def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
+        """Built-in stages are compiled into the sender, not composed as steps."""
+        raise TypeError(f"{type(self).__name__} is a built-in stage; the chain compiler runs it")

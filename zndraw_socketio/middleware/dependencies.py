@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..context import InboundContext
-from ..dependencies import Solver
+from ..dependencies import Injection, OverridePlans, Overrides
 from ..request import SioRequest
-from .base import InboundNext, Middleware
+from .base import Stage
 
 if TYPE_CHECKING:
     from ..routing import Route
@@ -17,43 +16,23 @@ if TYPE_CHECKING:
 __all__ = ["DependenciesMiddleware"]
 
 
-class DependenciesMiddleware(Middleware):
+class DependenciesMiddleware(Stage):
     """Injects dependencies into handlers that declare them, and leaves itself out of the rest.
 
     The plan (which parameters are injected, the dependency tree) is built when the handler is
-    registered; per event this stage only calls the dependencies. Generator dependencies are
-    closed after the handler returns or raises, before the reply leaves.
+    registered and compiled into one resolver per parameter (``injection``); per event the
+    compiled entry only calls them. Generator dependencies are closed after the handler returns
+    or raises, before the reply leaves. ``overrides`` (the wrapper's ``dependency_overrides``)
+    are read per event, so a change applies to the next one.
     """
 
-    def __init__(
-        self,
-        overrides: dict[Callable[..., Any], Callable[..., Any]],
-        make_request: Callable[[InboundContext], SioRequest],
-    ) -> None:
+    def __init__(self, overrides: Overrides, make_request: Callable[[InboundContext], SioRequest]) -> None:
         self.overrides = overrides
         self.make_request = make_request
+        self.plans = OverridePlans(overrides)
 
-    def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
-        injected = route.injected
-        if not injected:
-            return call_next
-        overrides = self.overrides
-        make_request = self.make_request
-
-        async def solve_with_cleanup(ctx: InboundContext) -> Any:
-            async with AsyncExitStack() as stack:
-                solver = Solver(ctx, overrides, make_request, stack)
-                ctx.kwargs = {name: await solver.value(src) for name, src in injected}
-                return await call_next(ctx)
-
-        if route.has_yield:
-            return solve_with_cleanup
-
-        async def solve(ctx: InboundContext) -> Any:
-            if overrides:  # a replacement may be a generator: give it an exit stack
-                return await solve_with_cleanup(ctx)
-            solver = Solver(ctx, overrides, make_request, None)
-            ctx.kwargs = {name: await solver.value(src) for name, src in injected}
-            return await call_next(ctx)
-
-        return solve
+    def injection(self, route: Route) -> Injection | None:
+        """The compiled resolvers of ``route``'s injected parameters; ``None`` when it has none."""
+        if not route.injected:
+            return None
+        return Injection(route.injected, self.plans)

@@ -10,10 +10,10 @@ from pydantic import ValidationError
 from socketio import exceptions as sio_exceptions
 from starlette.exceptions import HTTPException
 
-from ..adapters import encode, encode_reply
+from ..adapters import encode, encode_reply, model_dumper
 from ..context import EventContext, InboundContext
 from ..problems import http_problem, internal_error_problem, is_problem, validation_problem
-from .base import InboundNext, Middleware
+from .base import Stage
 
 if TYPE_CHECKING:
     from ..routing import Route
@@ -66,11 +66,26 @@ class ExceptionHandlers:
         self._cache[key] = found
         return found
 
+    def applies_to(self, namespace: str) -> bool:
+        """True when some handler could take an exception raised in ``namespace``."""
+        return any(ns is None or ns == namespace or namespace == "*" for ns, _ in self._handlers)
+
+    def items(self) -> list[tuple[tuple[str | None, type[BaseException]], ExceptionHandler]]:
+        """``((namespace, exception type), handler)`` pairs, in registration order."""
+        return list(self._handlers.items())
+
     def __len__(self) -> int:
         return len(self._handlers)
 
-    def __iter__(self):  # pragma: no cover - convenience for introspection
-        return iter(self._handlers.items())
+
+def _connect_result(result: Any) -> Any:
+    if is_problem(result):  # a middleware answered with an error: that is a refusal
+        raise _refusal(result)
+    return result
+
+
+def _as_is(result: Any) -> Any:
+    return result
 
 
 def _refusal(reply: Any) -> sio_exceptions.ConnectionRefusedError:
@@ -78,7 +93,7 @@ def _refusal(reply: Any) -> sio_exceptions.ConnectionRefusedError:
     return sio_exceptions.ConnectionRefusedError(str(title), reply)
 
 
-class ExceptionMiddleware(Middleware):
+class ExceptionMiddleware(Stage):
     """Turns an exception inside the chain into a reply, so that no caller waits for a timeout.
 
     A user handler registered with ``exception_handler`` gets ``(ctx, exc)`` and its return value
@@ -95,47 +110,79 @@ class ExceptionMiddleware(Middleware):
     def __init__(self, handlers: ExceptionHandlers | None = None) -> None:
         self.handlers = handlers if handlers is not None else ExceptionHandlers()
 
-    def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
-        reply_for = self.reply_for
+    def may_handle(self, namespace: str) -> bool:
+        """True when a user exception handler could take an exception raised in ``namespace``
+        (then the compiled entry makes the event's context up front, for it to see)."""
+        return self.handlers.applies_to(namespace)
+
+    def reply_encoder(self, route: Route) -> Callable[[Any], Any]:
+        """How a successful result becomes the reply, for ``route``'s kind of event.
+
+        An event's reply is encoded to JSON-able data (a declared return model by its own
+        serializer); one that cannot be encoded raises, a failure like any other. A connect
+        handler's result is returned as is, unless it is a problem detail (a middleware answered
+        with an error): that refuses the connection. Other reserved events return what they return.
+        """
         if route.kind == "connect":
-
-            async def connect_step(ctx: InboundContext) -> Any:
-                try:
-                    result = await call_next(ctx)
-                except _REFUSALS:
-                    raise
-                except Exception as exc:
-                    reply = await reply_for(ctx, exc)
-                    raise _refusal(reply) from exc
-                if is_problem(result):  # a middleware answered with an error: that is a refusal
-                    raise _refusal(result)
-                return result
-
-            return connect_step
-
+            return _connect_result
         if route.kind != "event":
+            return _as_is
+        declared = model_dumper(route.returns)
+        if declared is None:
+            return encode
+        model, dump = declared
 
-            async def reserved_step(ctx: InboundContext) -> Any:
-                try:
-                    return await call_next(ctx)
-                except Exception as exc:
-                    return await reply_for(ctx, exc)
+        def encode_declared(result: Any) -> Any:
+            return dump(result, mode="json") if type(result) is model else encode(result)
 
-            return reserved_step
+        return encode_declared
 
-        async def exception_step(ctx: InboundContext) -> Any:
-            # the reply is encoded here, so that one that cannot be is a failure like any other
-            try:
-                return encode(await call_next(ctx))
-            except Exception as exc:
-                return encode_reply(await reply_for(ctx, exc), ctx.event)
+    def failure(self, route: Route) -> Callable[[InboundContext, Exception], Awaitable[Any]]:
+        """What an exception inside ``route``'s chain becomes: ``await fail(ctx, exc)`` returns
+        the reply or raises.
 
-        return exception_step
+        An event replies with the user handler's (encoded) reply or the problem detail; a connect
+        refuses the connection with that reply as the refusal's data (``ConnectionRefusedError``
+        passes through untouched); other reserved events return the reply to socketio; a simple
+        client's ``receive()`` raises the exception to its caller.
+        """
+        reply_for = self.reply_for
+        kind = route.kind
+        if kind == "connect":
+
+            async def refuse(ctx: InboundContext, exc: Exception) -> Any:
+                if isinstance(exc, _REFUSALS):
+                    raise exc
+                raise _refusal(await reply_for(ctx, exc)) from exc
+
+            return refuse
+        if kind == "receive":
+
+            async def reraise(ctx: InboundContext, exc: Exception) -> Any:
+                raise exc
+
+            return reraise
+        if kind != "event":
+            return reply_for
+
+        async def reply(ctx: InboundContext, exc: Exception) -> Any:
+            return encode_reply(await reply_for(ctx, exc), ctx.event)
+
+        return reply
+
+    @staticmethod
+    def reported(ctx: InboundContext | None, exc: BaseException) -> BaseException:
+        """The exception the log entry reports for ``exc`` leaving the chain: a connection refused
+        because of another failure reports that failure."""
+        if ctx is not None and ctx.error is not None and isinstance(exc, _REFUSALS):
+            return ctx.error
+        return exc
 
     async def reply_for(self, ctx: InboundContext, exc: Exception) -> Any:
         """The reply for ``exc``: the user handler's return value, else a problem detail.
 
-        Records the exception on ``ctx.error`` (and whether a user handler took it) for logging.
+        Records the exception on ``ctx.error``, and on ``ctx.handled`` whether a user handler
+        produced the reply, for the log entry.
         """
         ctx.error = exc
         handler = self.handlers.lookup(ctx.namespace, type(exc))
@@ -147,7 +194,7 @@ class ExceptionMiddleware(Middleware):
             except Exception as handler_exc:
                 ctx.error = handler_exc
             else:
-                ctx.state["exception_handled"] = True
+                ctx.handled = True
                 return reply
         error = ctx.error
         if isinstance(error, ValidationError):
@@ -172,7 +219,7 @@ class ExceptionMiddleware(Middleware):
         from ..problems import ProblemDetail
 
         applicable: dict[type[BaseException], ExceptionHandler] = {}
-        for (namespace, exc_type), handler in self.handlers._handlers.items():
+        for (namespace, exc_type), handler in self.handlers.items():
             if namespace is None and exc_type in applicable:
                 continue  # a namespace-scoped handler wins over a global one
             if namespace is None or namespace == route.namespace or route.namespace == "*":

@@ -5,19 +5,15 @@ from __future__ import annotations
 import contextvars
 import logging
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 import structlog.contextvars
 from socketio import exceptions as sio_exceptions
 from starlette.exceptions import HTTPException
 
-from ..context import InboundContext, OutboundContext
 from ..problems import ProblemDetailError
-from .base import InboundNext, Middleware, OutboundNext
-
-if TYPE_CHECKING:
-    from ..routing import Route
+from .base import Stage
 
 __all__ = [
     "EventLogger",
@@ -129,7 +125,7 @@ class EventLogger:
         return log
 
 
-class LoggingMiddleware(Middleware):
+class LoggingMiddleware(Stage):
     """Logs every event through structlog, with the keys ``sio_event``, ``sid``, ``namespace``,
     ``direction`` (``"in"``/``"out"``), ``outcome`` (``"ok"``/``"error"``) and ``duration_ms``.
 
@@ -139,81 +135,17 @@ class LoggingMiddleware(Middleware):
     ``structlog.contextvars.merge_contextvars`` is among the processors (it is by default); with
     ``merge_sio_context`` among them instead, one cheaper context variable carries all three.
 
-    The logger is materialised on the first event after the chain is composed: configure structlog
-    before events flow. With debug filtered out, a successful event costs a timer and three
-    context-variable sets.
+    Each compiled chain has its own ``EventLogger``, materialised on its first event: configure
+    structlog before events flow. With debug filtered out, a successful event costs a timer and
+    one (or three) context-variable sets.
     """
 
     def __init__(self, logger_name: str = "zndraw_socketio") -> None:
         self.logger_name = logger_name
-        self._logger = EventLogger(logger_name)
-
-    def record(
-        self,
-        direction: str,
-        event: str | None,
-        sid: str | None,
-        namespace: str,
-        start: float,
-        error: BaseException | None,
-    ) -> None:
-        """Log one event that did not pass through a chain (a simple client's ``receive``)."""
-        logger = self._logger
-        log = logger.get()
-        if error is not None:
-            log_failed(log, event, sid, namespace, direction, start, error, False)
-        elif logger.debug:
-            log_ok(log, event, sid, namespace, direction, start)
 
     def new_logger(self) -> EventLogger:
-        """A logger for one composed chain, materialised on its first event."""
+        """A logger for one compiled chain, materialised on its first event."""
         return EventLogger(self.logger_name)
-
-    def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
-        logger = self.new_logger()
-
-        async def logging_step(ctx: InboundContext) -> Any:
-            log = logger.log or logger.get()
-            tokens = bind_event(logger, ctx.event, ctx.sid, ctx.namespace)
-            start = perf_counter()
-            try:
-                result = await call_next(ctx)
-            except BaseException as exc:
-                # a connect refused because of another failure logs that failure
-                error = ctx.error or exc
-                log_failed(log, ctx.event, ctx.sid, ctx.namespace, "in", start, error, handled(ctx))
-                raise
-            finally:
-                unbind_event(logger, tokens)
-            if ctx.error is not None:
-                log_failed(log, ctx.event, ctx.sid, ctx.namespace, "in", start, ctx.error, handled(ctx))
-            elif logger.debug:
-                log_ok(log, ctx.event, ctx.sid, ctx.namespace, "in", start)
-            return result
-
-        return logging_step
-
-    def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
-        logger = self.new_logger()
-
-        async def logging_step(ctx: OutboundContext) -> Any:
-            log = logger.log or logger.get()
-            start = perf_counter()
-            try:
-                result = await call_next(ctx)
-            except BaseException as exc:
-                log_failed(log, ctx.event, ctx.sid, ctx.namespace, "out", start, exc, False)
-                raise
-            if logger.debug:
-                log_ok(log, ctx.event, ctx.sid, ctx.namespace, "out", start)
-            return result
-
-        return logging_step
-
-
-def handled(ctx: InboundContext) -> bool:
-    """True when a user exception handler produced the reply for ``ctx``'s failure."""
-    return ctx._state is not None and "exception_handled" in ctx._state
 
 
 def log_ok(

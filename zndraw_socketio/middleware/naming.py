@@ -2,33 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from ..context import OutboundContext
+from pydantic import BaseModel
+
 from ..names import get_event_name
-from .base import Middleware, OutboundNext
+from .base import Stage
 
-__all__ = ["NamingMiddleware"]
+__all__ = ["NamingMiddleware", "parse_outbound"]
 
 
-class NamingMiddleware(Middleware):
+def parse_outbound(kind: Literal["emit", "call"], event: Any, data: Any) -> tuple[str, Any]:
+    """Read ``emit(name, data)`` / ``emit(model)`` into ``(event name, payload)``.
+
+    A model instance names the event by its class and is the payload; passing ``data`` beside it,
+    a model class, or anything that is neither a name nor a model raises ``TypeError``.
+    """
+    if type(event) is str:
+        return event, data
+    if isinstance(event, BaseModel):
+        if data is not None:
+            raise TypeError(
+                f"Cannot provide both a model instance ({type(event).__name__}) and data to "
+                f"{kind}(): the model is the payload and names the event"
+            )
+        return get_event_name(event), event
+    if isinstance(event, str):
+        return str(event), data
+    if isinstance(event, type) and issubclass(event, BaseModel):
+        raise TypeError(f"{kind}() needs a model instance, got the class {event.__name__}")
+    raise TypeError(f"{kind}() expects an event name or a model instance, got {type(event).__name__}")
+
+
+class NamingMiddleware(Stage):
     """Resolves event names: a model class or instance stands for ``get_event_name(model)``.
 
     Inbound, names are fixed when a handler is registered, so the stage does no work per event.
-    Outbound, ``emit(Ping(...))`` gets its event name here.
+    Outbound, ``emit(Ping(...))`` gets its event name from ``outbound_name``.
     """
 
     def event_for(self, target: Any) -> str:
         """The event name for a registration target: a string as is, a model by its name."""
         return target if isinstance(target, str) else get_event_name(target)
 
-    def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
-        async def naming_step(ctx: OutboundContext) -> Any:
-            if ctx.event is None:
-                ctx.event = get_event_name(ctx.data)
-            return await call_next(ctx)
-
-        return naming_step
+    def outbound_name(self, kind: Literal["emit", "call"], event: Any, data: Any) -> tuple[str, Any]:
+        """``(event name, payload)`` of one ``emit``/``call``; see ``parse_outbound``."""
+        return parse_outbound(kind, event, data)
 
     def contribute(self, route: Any, operation: Any) -> None:
         """AsyncAPI: the channel (namespace and event; its address includes the namespace) and the

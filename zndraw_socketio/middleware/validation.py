@@ -10,9 +10,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails
 
 from ..adapters import dump_model, encode, validator_for
-from ..context import InboundContext, OutboundContext
+from ..context import payload_of
 from ..problems import ProblemDetail, ProblemDetailError, is_problem
-from .base import InboundNext, Middleware, OutboundNext
+from .base import Stage
 
 if TYPE_CHECKING:
     from ..routing import Route
@@ -22,37 +22,28 @@ __all__ = ["ValidationMiddleware", "payload_converter", "serialise", "validate_r
 _PASSTHROUGH = frozenset({dict, str, bytes, type(None)})
 
 
-class ValidationMiddleware(Middleware):
+class ValidationMiddleware(Stage):
     """Coerces inbound payload arguments to the handler's annotations and serialises outbound data.
 
     One payload parameter is validated directly (errors as pydantic reports them); several are
     validated one by one and their errors merged, each location prefixed with the parameter name.
     Too many or too few arguments fail the same way (``unexpected_positional_argument``,
     ``missing_argument``). Reserved events (``connect``, ``disconnect``) drop what the handler does
-    not accept instead.
+    not accept instead. Outbound, models are dumped to JSON-able data and ``call`` replies are
+    validated against ``response_model``.
     """
 
-    def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
-        convert = payload_converter(route)
-        if convert is None:
-            return call_next  # takes anything as it comes
+    def converter(self, route: Route) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+        """The route's payload conversion (see ``payload_converter``), built once."""
+        return payload_converter(route)
 
-        async def validation_step(ctx: InboundContext) -> Any:
-            ctx.values = convert(ctx.args)
-            return await call_next(ctx)
-
-        return validation_step
-
-    def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
-        async def serialise_step(ctx: OutboundContext) -> Any:
-            ctx.data = serialise(ctx.data)
-            result = await call_next(ctx)
-            model = ctx.response_model
-            if model is None:
-                return result
-            return validate_response(model, result)
-
-        return serialise_step
+    def single(self, route: Route) -> Callable[[Any], Any] | None:
+        """The validator of the route's one payload argument, when the handler takes exactly one
+        required, annotated payload parameter (the compiler's cheaper shape), else ``None``."""
+        params = route.params
+        if len(params) != 1 or not params[0].required or route.var_positional or route.kind != "event":
+            return None
+        return validator_for(params[0].annotation)
 
     def contribute(self, route: Route, operation: Any) -> None:
         """AsyncAPI: the messages a handler accepts and the replies it returns, described by the
@@ -99,6 +90,15 @@ def payload_converter(route: Route) -> Callable[[tuple[Any, ...]], tuple[Any, ..
     """The function that turns a route's raw payload arguments into the handler's values, built
     once per route; ``None`` when the handler takes any arguments as they come."""
     params = route.params
+    if route.kind == "receive":  # a simple client's receive(): the payload against response_model
+        model = route.model
+        if model is None:
+            return None
+
+        def validate_received(args: tuple[Any, ...]) -> tuple[Any, ...]:
+            return (validate_response(model, payload_of(args)),)
+
+        return validate_received
     if not params and route.var_positional:
         return None
     validators = tuple(validator_for(p.annotation) for p in params)

@@ -1,0 +1,192 @@
+"""The inbound compiler: one entry per route, built once from the stages' pieces.
+
+This module is the only place that holds the inbound control flow. Each built-in stage states at
+registration what it does for a route (``middleware/validation.py``: how the payload is
+converted; ``middleware/dependencies.py``: the compiled resolvers; ``middleware/exceptions.py``:
+how a result becomes the reply and what an exception becomes; ``middleware/logging.py``: the
+logger and how the event's keys are bound), and ``compile_inbound`` puts the pieces into one
+skeleton:
+
+    bind keys -> [user middleware ->] validate -> solve -> call -> encode
+              -> on error: exception handler or problem reply -> log -> unbind
+
+User middleware runs inside the skeleton, between the exception stage and validation. The event's
+context object is made once, only when something needs it (a user middleware, a context or request
+parameter, an override, an exception handler that may apply, a failure), and the same object
+reaches all of them. The invoker (validate -> solve -> call) is chosen at compile time among the
+variants below, side by side; every one calls the same pieces.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from time import perf_counter
+from typing import Any
+
+from ._drive import drive
+from .context import InboundContext
+from .dependencies import Injection, Solver
+from .middleware.base import InboundNext, Middleware
+from .middleware.logging import bind_event, log_failed, log_ok, unbind_event
+from .middleware.stack import Stages
+from .request import SioRequest, remember_auth
+from .routing import Route
+
+__all__ = ["Invoker", "compile_inbound"]
+
+Invoker = Callable[[InboundContext | None, tuple[Any, ...], tuple[Any, ...]], Awaitable[Any]]
+"""``await invoke(ctx, lead, payload)``: validate the payload, solve the dependencies, call the
+handler; ``ctx`` is ``None`` when nothing needs the event's context."""
+
+
+def compile_inbound(
+    route: Route,
+    stages: Stages,
+    user: tuple[Middleware, ...],
+    make_request: Callable[[InboundContext], SioRequest],
+    *,
+    is_async: bool,
+) -> Callable[..., Any]:
+    """The callable python-socketio stores for ``route``: its whole inbound chain.
+
+    ``user`` is the global user middleware, outer to inner; the route's own follows it. On a
+    synchronous face the same entry is driven to completion synchronously.
+    """
+    event, namespace = route.event, route.namespace
+    catch_event, catch_namespace = event == "*", namespace == "*"
+    lead, handler_lead = route.lead, route.handler_lead
+    has_sid = route.role == "server" and route.kind != "connect_error"
+    sid_at = catch_event + catch_namespace
+    records_auth = route.kind == "connect" and has_sid
+    logger = stages.logging.new_logger()
+    encode_result = stages.exceptions.reply_encoder(route)
+    fail = stages.exceptions.failure(route)
+    reported = stages.exceptions.reported
+    injection = stages.dependencies.injection(route)
+    invoke = _invoker(route, stages, injection, make_request)
+    chain = _user_chain(route, (*user, *route.middleware), invoke)
+    overrides = stages.dependencies.overrides if injection is not None else {}
+    eager = (
+        chain is not None
+        or (injection is not None and injection.needs_context)
+        or stages.exceptions.may_handle(namespace)
+    )
+    run: Callable[[InboundContext], Awaitable[Any]] = chain or (lambda ctx: invoke(ctx, ctx.lead, ctx.args))
+
+    async def entry(*args: Any) -> Any:
+        ev = args[0] if catch_event else event
+        ns = args[catch_event] if catch_namespace else namespace
+        sid = args[sid_at] if has_sid else None
+        if records_auth:  # kept per namespace, for SioRequest.auth in later events
+            remember_auth(args[lead - 1], ns, args[lead] if len(args) > lead else None)
+        log = logger.log or logger.get()
+        tokens = bind_event(logger, ev, sid, ns)
+        start = perf_counter()
+        ctx = None
+        try:
+            try:
+                if eager or overrides:
+                    ctx = InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:])
+                    result = await run(ctx)
+                else:
+                    result = await invoke(None, args[:handler_lead], args[lead:])
+                reply = encode_result(result)
+            except Exception as exc:
+                if ctx is None:
+                    ctx = InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:])
+                reply = await fail(ctx, exc)
+                log_failed(log, ev, sid, ns, "in", start, ctx.error or exc, ctx.handled)
+                return reply
+        except BaseException as exc:
+            handled = ctx is not None and ctx.handled
+            log_failed(log, ev, sid, ns, "in", start, reported(ctx, exc), handled)
+            raise
+        finally:
+            unbind_event(logger, tokens)
+        if logger.debug:
+            log_ok(log, ev, sid, ns, "in", start)
+        return reply
+
+    if is_async:
+        return entry
+
+    def sync_entry(*args: Any) -> Any:
+        return drive(entry(*args))
+
+    return sync_entry
+
+
+def _user_chain(route: Route, layers: tuple[Middleware, ...], invoke: Invoker) -> InboundNext | None:
+    """The user middleware composed around the invoker, outer to inner; ``None`` when no layer
+    has anything to do for ``route``."""
+    if not layers:
+        return None
+
+    def innermost(ctx: InboundContext) -> Awaitable[Any]:
+        return invoke(ctx, ctx.lead, ctx.args)
+
+    chain: InboundNext = innermost
+    for mw in reversed(layers):
+        chain = mw.wrap_inbound(route, chain)
+    return None if chain is innermost else chain
+
+
+def _invoker(
+    route: Route,
+    stages: Stages,
+    injection: Injection | None,
+    make_request: Callable[[InboundContext], SioRequest],
+) -> Invoker:
+    """validate -> solve -> call for ``route``, in the cheapest shape that fits it."""
+    handler = route.handler
+    awaits = route.is_coroutine
+    convert = stages.validation.converter(route)
+    single = stages.validation.single(route)
+
+    if injection is None and single is not None and awaits:
+        # async def h(sid, data: Model): one validated argument, the handler's own coroutine
+        # returned, so no frame of ours is on the stack while it runs
+        def invoke_one(ctx: InboundContext | None, lead: tuple[Any, ...], payload: tuple[Any, ...]) -> Any:
+            if len(payload) != 1:
+                convert(payload)  # type: ignore[misc]  # raises the arity error
+            value = single(payload[0])
+            if ctx is not None:
+                ctx.values = (value,)
+            return handler(*lead, value)
+
+        return invoke_one
+
+    if injection is None:
+
+        async def invoke(ctx: InboundContext | None, lead: tuple[Any, ...], payload: tuple[Any, ...]) -> Any:
+            values = payload if convert is None else convert(payload)
+            if ctx is not None:
+                ctx.values = values
+            result = handler(*lead, *values)
+            return await result if awaits or inspect.isawaitable(result) else result
+
+        return invoke
+
+    async def invoke_injected(
+        ctx: InboundContext | None, lead: tuple[Any, ...], payload: tuple[Any, ...]
+    ) -> Any:
+        values = payload if convert is None else convert(payload)
+        if ctx is not None:
+            ctx.values = values
+        if not injection.needs_stack:
+            solver = Solver(ctx, make_request, None) if injection.needs_solver else None
+            kwargs = await injection.solve(solver)
+            if ctx is not None:
+                ctx.kwargs = kwargs
+            result = handler(*lead, *values, **kwargs)
+            return await result if awaits or inspect.isawaitable(result) else result
+        async with AsyncExitStack() as stack:  # generator dependencies finish before the reply
+            kwargs = await injection.solve(Solver(ctx, make_request, stack))
+            if ctx is not None:
+                ctx.kwargs = kwargs
+            result = handler(*lead, *values, **kwargs)
+            return await result if awaits or inspect.isawaitable(result) else result
+
+    return invoke_injected
