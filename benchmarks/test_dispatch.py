@@ -10,7 +10,8 @@ manager's fan-out, but no network. Three variants per direction, in the same run
   configured as the README recommends for production: per-event debug entries filtered out and
   ``merge_sio_context`` among the processors (inbound also ``typed_3vars``: the same handler with
   structlog's default processors, so the chain binds three structlog context variables instead of
-  one, and ``dep1``/``dep3``: one async ``Depends`` and a 3-level nested chain).
+  one, ``mw1``/``mw3``: one and three pass-through user middlewares, and ``dep1``/``dep3``: one async
+  ``Depends`` and a 3-level nested chain; outbound also ``mw1``).
 
 Run: ``python -m pytest benchmarks -p no:cacheprovider --benchmark-only``. The ratios are printed
 at the end of the run (see ``conftest.py``).
@@ -28,7 +29,15 @@ import socketio
 import structlog
 from pydantic import BaseModel
 
-from zndraw_socketio import Depends, merge_sio_context, wrap
+from zndraw_socketio import (
+    Depends,
+    InboundContext,
+    Middleware,
+    OutboundContext,
+    merge_sio_context,
+    wrap,
+)
+from zndraw_socketio.middleware import InboundNext, OutboundNext
 
 Batch = Callable[[], object]
 Measure = Callable[[str, str, int, Batch, Batch | None, Batch | None], None]  # the ``measure`` fixture
@@ -119,6 +128,21 @@ def _check_once(loop: asyncio.AbstractEventLoop, server: StubbedServer, run: Cal
     return server.sent, server.last
 
 
+class Passthrough(Middleware):
+    """A user middleware whose hooks only pass the event on."""
+
+    async def inbound(self, ctx: InboundContext, call_next: InboundNext) -> Any:
+        return await call_next(ctx)
+
+    async def outbound(self, ctx: OutboundContext, call_next: OutboundNext) -> Any:
+        return await call_next(ctx)
+
+
+def _passthrough(variant: str) -> list[Middleware]:
+    """The user middleware of ``variant``: ``mw1`` one pass-through, ``mw3`` three, else none."""
+    return [Passthrough() for _ in range({"mw1": 1, "mw3": 3}.get(variant, 0))]
+
+
 # -- inbound ---------------------------------------------------------------------------------------
 def _inbound_server(variant: str) -> StubbedServer:
     server = StubbedServer()
@@ -152,8 +176,8 @@ def _inbound_server(variant: str) -> StubbedServer:
         async def dep3_ping(sid: str, data: Ping, word: Annotated[str, Depends(level3)]) -> Pong:
             return Pong(reply=data.message)
 
-    else:  # typed, typed_3vars (the structlog configuration differs, see quiet_structlog)
-        tsio = wrap(sio)
+    else:  # typed, typed_3vars (the structlog configuration differs, see quiet_structlog), mw1, mw3
+        tsio = wrap(sio, middleware=_passthrough(variant))
 
         @tsio.on(Ping)
         async def typed_ping(sid: str, data: Ping) -> Pong:
@@ -215,7 +239,7 @@ def _emitter(variant: str, server: StubbedServer) -> Callable[[int], Awaitable[N
 
         return floor_emits
 
-    tsio = wrap(sio)
+    tsio = wrap(sio, middleware=_passthrough(variant))
 
     async def typed_emits(n: int) -> None:
         for _ in range(n):

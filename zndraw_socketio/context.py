@@ -87,7 +87,7 @@ class InboundContext(EventContext, _PerEventState):
         self.error: BaseException | None = None
         self.handled = False
         self._state: dict[str, Any] | None = None
-        self.data = payload_of(args)
+        self.data = args[0] if len(args) == 1 else (args or None)  # payload_of, inlined
 
     def __repr__(self) -> str:
         return f"InboundContext(event={self.event!r}, namespace={self.namespace!r}, sid={self.sid!r})"
@@ -102,7 +102,7 @@ class OutboundContext(_PerEventState):
     ``response_model`` what a ``call`` reply is validated against, ``kind`` ``"emit"`` or ``"call"``.
     """
 
-    __slots__ = ("_state", "data", "error", "event", "kind", "kwargs", "response_model")
+    __slots__ = ("_state", "data", "event", "kind", "kwargs", "response_model")
 
     def __init__(
         self,
@@ -117,7 +117,6 @@ class OutboundContext(_PerEventState):
         self.data = data
         self.kwargs = kwargs
         self.response_model = response_model
-        self.error: BaseException | None = None
         self._state: dict[str, Any] | None = None
 
     @property

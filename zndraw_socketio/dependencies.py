@@ -239,10 +239,11 @@ class Injection:
     plan reads the event context or the request; ``needs_solver`` whether an event needs a
     ``Solver`` (the context, the request, a dependency shared by two branches, a generator to
     close, or an override set now); ``has_yield`` whether a generator dependency needs an exit
-    stack. Overrides are looked up per event, in ``plans.overrides``.
+    stack. Overrides are looked up per event, in ``plans.overrides``; ``needs_solver`` and
+    ``needs_stack`` read them, so they are worked out per event.
     """
 
-    __slots__ = ("has_yield", "needs_context", "plans", "resolvers", "shared")
+    __slots__ = ("has_yield", "lone", "needs_context", "plans", "resolvers", "shared")
 
     def __init__(self, injected: Any, plans: OverridePlans) -> None:
         calls = _calls(injected)
@@ -254,6 +255,10 @@ class Injection:
         self.resolvers: tuple[tuple[str, Resolver], ...] = tuple(
             (name, _compile(src, shared, plans)) for name, src in injected
         )
+        alone = len(self.resolvers) == 1 and not (self.needs_context or self.shared or self.has_yield)
+        self.lone: tuple[str, Resolver] | None = self.resolvers[0] if alone else None
+        """``(name, resolver)`` of a plan with one parameter that needs no ``Solver`` while no
+        override is set (the compiler's cheaper shape), else ``None``."""
 
     @property
     def needs_solver(self) -> bool:

@@ -29,7 +29,7 @@ from ._drive import drive
 from .context import InboundContext
 from .dependencies import Injection, Solver
 from .middleware.base import InboundNext, Middleware
-from .middleware.logging import bind_event, log_failed, log_ok, unbind_event
+from .middleware.logging import log_failed, log_ok
 from .middleware.stack import Stages
 from .request import SioRequest, remember_auth
 from .routing import Route
@@ -39,6 +39,9 @@ __all__ = ["Invoker", "compile_inbound"]
 Invoker = Callable[[InboundContext | None, tuple[Any, ...], tuple[Any, ...]], Awaitable[Any]]
 """``await invoke(ctx, lead, payload)``: validate the payload, solve the dependencies, call the
 handler; ``ctx`` is ``None`` when nothing needs the event's context."""
+
+
+_ABSENT: Any = object()  # no payload argument at all
 
 
 def compile_inbound(
@@ -61,7 +64,8 @@ def compile_inbound(
     sid_at = catch_event + catch_namespace
     records_auth = route.kind == "connect" and has_sid
     logger = stages.logging.new_logger()
-    encode_result = stages.exceptions.reply_encoder(route)
+    encoding = stages.exceptions.reply_encoder(route)
+    reply_model, dump, encode = encoding.model, encoding.dump, encoding.encode
     fail = stages.exceptions.failure(route)
     reported = stages.exceptions.reported
     injection = stages.dependencies.injection(route)
@@ -75,6 +79,34 @@ def compile_inbound(
     )
     run: Callable[[InboundContext], Awaitable[Any]] = chain or (lambda ctx: invoke(ctx, ctx.lead, ctx.args))
 
+    async def failed(
+        log: Any,
+        ctx: InboundContext | None,
+        ev: str,
+        ns: str,
+        sid: Any,
+        args: tuple[Any, ...],
+        start: float,
+        exc: Exception,
+    ) -> Any:
+        """The error path of every variant: the exception stage's reply (or refusal), logged."""
+        if ctx is None:
+            ctx = InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:])
+        try:
+            reply = await fail(ctx, exc)
+        except BaseException as raised:
+            aborted(log, ctx, ev, sid, ns, start, raised)
+            raise
+        log_failed(log, ev, sid, ns, "in", start, ctx.error or exc, ctx.handled)
+        return reply
+
+    def aborted(
+        log: Any, ctx: InboundContext | None, ev: str, sid: Any, ns: str, start: float, exc: BaseException
+    ) -> None:
+        """The entry of an event that ended in an exception (a refusal, a cancellation)."""
+        handled = ctx is not None and ctx.handled
+        log_failed(log, ev, sid, ns, "in", start, reported(ctx, exc), handled)
+
     async def entry(*args: Any) -> Any:
         ev = args[0] if catch_event else event
         ns = args[catch_event] if catch_namespace else namespace
@@ -82,35 +114,82 @@ def compile_inbound(
         if records_auth:  # kept per namespace, for SioRequest.auth in later events
             remember_auth(args[lead - 1], ns, args[lead] if len(args) > lead else None)
         log = logger.log or logger.get()
-        tokens = bind_event(logger, ev, sid, ns)
+        token = logger.bind((ev, sid, ns))
         start = perf_counter()
         ctx = None
         try:
-            try:
-                if eager or overrides:
-                    ctx = InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:])
-                    result = await run(ctx)
-                else:
-                    result = await invoke(None, args[:handler_lead], args[lead:])
-                reply = encode_result(result)
-            except Exception as exc:
-                if ctx is None:
-                    ctx = InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:])
-                reply = await fail(ctx, exc)
-                log_failed(log, ev, sid, ns, "in", start, ctx.error or exc, ctx.handled)
-                return reply
+            if eager or overrides:
+                ctx = InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:])
+                result = await run(ctx)
+            else:
+                result = await invoke(None, args[:handler_lead], args[lead:])
+            reply = dump(result) if type(result) is reply_model else encode(result)
+        except Exception as exc:
+            return await failed(log, ctx, ev, ns, sid, args, start, exc)
         except BaseException as exc:
-            handled = ctx is not None and ctx.handled
-            log_failed(log, ev, sid, ns, "in", start, reported(ctx, exc), handled)
+            aborted(log, ctx, ev, sid, ns, start, exc)
             raise
         finally:
-            unbind_event(logger, tokens)
+            logger.unbind(token)
         if logger.debug:
             log_ok(log, ev, sid, ns, "in", start)
         return reply
 
-    if is_async:
-        return entry
+    single = stages.validation.single(route)
+    lone = injection.lone if injection is not None else None
+    handler = route.handler
+    if (
+        not is_async
+        or catch_event
+        or catch_namespace
+        or not has_sid
+        or handler_lead != 1
+        or route.kind != "event"
+    ):
+        return entry if is_async else _driven(entry)
+    # the handler called in place: one validated model argument, at most one lone dependency
+    direct = single is not None and route.is_coroutine and (injection is None or lone is not None)
+    lone_name, resolve = lone if lone is not None else ("", None)
+
+    async def entry_one(sid: Any, data: Any = _ABSENT, /, *rest: Any) -> Any:
+        """``entry`` for the commonest call, a server event with one payload argument for a handler
+        taking the sid: no argument tuples to slice, and for ``async def h(sid, data: Model)``
+        with at most one dependency, no branches on the handler's shape. Any other number of
+        arguments goes to ``entry``."""
+        if data is _ABSENT or rest:
+            return await (entry(sid) if data is _ABSENT else entry(sid, data, *rest))
+        log = logger.log or logger.get()
+        token = logger.bind((event, sid, namespace))
+        start = perf_counter()
+        ctx = None
+        try:
+            if eager or overrides:
+                ctx = InboundContext(route, event, namespace, sid, (sid,), (data,))
+                result = await run(ctx)
+            elif not direct:
+                result = await invoke(None, (sid,), (data,))
+            elif resolve is None:
+                result = await handler(sid, single(data))  # type: ignore[misc]  # direct: single is set
+            else:
+                value = single(data)  # type: ignore[misc]
+                result = await handler(sid, value, **{lone_name: await resolve(None)})
+            reply = dump(result) if type(result) is reply_model else encode(result)
+        except Exception as exc:
+            return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc)
+        except BaseException as exc:
+            aborted(log, ctx, event, sid, namespace, start, exc)
+            raise
+        finally:
+            logger.unbind(token)
+        if logger.debug:
+            log_ok(log, event, sid, namespace, "in", start)
+        return reply
+
+    return entry_one
+
+
+def _driven(entry: Callable[..., Any]) -> Callable[..., Any]:
+    """``entry`` for a synchronous face: the same coroutine, driven to completion at once."""
 
     def sync_entry(*args: Any) -> Any:
         return drive(entry(*args))
@@ -169,21 +248,25 @@ def _invoker(
 
         return invoke
 
+    overrides = injection.plans.overrides
+    has_yield = injection.has_yield
+    static_solver = injection.needs_context or injection.shared
+    solve = injection.solve
+
     async def invoke_injected(
         ctx: InboundContext | None, lead: tuple[Any, ...], payload: tuple[Any, ...]
     ) -> Any:
         values = payload if convert is None else convert(payload)
         if ctx is not None:
             ctx.values = values
-        if not injection.needs_stack:
-            solver = Solver(ctx, make_request, None) if injection.needs_solver else None
-            kwargs = await injection.solve(solver)
+        if not (has_yield or overrides):
+            kwargs = await solve(Solver(ctx, make_request, None) if static_solver else None)
             if ctx is not None:
                 ctx.kwargs = kwargs
             result = handler(*lead, *values, **kwargs)
             return await result if awaits or inspect.isawaitable(result) else result
         async with AsyncExitStack() as stack:  # generator dependencies finish before the reply
-            kwargs = await injection.solve(Solver(ctx, make_request, stack))
+            kwargs = await solve(Solver(ctx, make_request, stack))
             if ctx is not None:
                 ctx.kwargs = kwargs
             result = handler(*lead, *values, **kwargs)

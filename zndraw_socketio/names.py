@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["get_event_name", "snake_case"]
+__all__ = ["get_event_name", "known_event_name", "snake_case"]
 
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _CACHE: dict[type, str] = {}
@@ -31,3 +31,8 @@ def get_event_name(model: Any) -> str:
     name = override if isinstance(override, str) else snake_case(cls.__name__)
     _CACHE[cls] = name
     return name
+
+
+known_event_name = _CACHE.get
+"""``known_event_name(cls)``: the event name of a model class already named once, else ``None``
+(a dictionary lookup, for the outbound hot path)."""

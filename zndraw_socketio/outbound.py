@@ -57,11 +57,20 @@ def compile_outbound(
     raw_emit = sio.emit
     raw_call = getattr(sio, "call", None)
 
+    def emit_raw(name: str, data: Any, kwargs: dict[str, Any]) -> Any:
+        """socketio's own ``emit``; ``to``/``room`` alone by position where it takes them so."""
+        if positional and len(kwargs) == 1:  # emit(model, to=sid): no keyword dict to unpack
+            if "to" in kwargs:
+                return raw_emit(name, data, kwargs["to"])
+            if "room" in kwargs:
+                return raw_emit(name, data, None, kwargs["room"])
+        return raw_emit(name, data, **kwargs)
+
     def deliver(kind: Kind, name: str, payload: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
         """serialise -> socketio -> validate the reply (a coroutine on async faces)."""
         data = serialise(payload)
         if kind == "emit":
-            sent = raw_emit(name, data, **kwargs)
+            sent = emit_raw(name, data, kwargs)
             return sent if is_async else _ready(sent)
         if raw_call is None:
             raise TypeError(f"{type(sio).__name__} cannot call(): it has no call method")
@@ -109,13 +118,7 @@ def compile_outbound(
                 names[type(event)] = get_event_name(event)
             return send(kind, event, data, kwargs, response_model)
         try:
-            payload = dump_model(event)
-            if len(kwargs) == 1 and positional:  # emit(model, to=sid): no keyword dict to unpack
-                if "to" in kwargs:
-                    return raw_emit(name, payload, kwargs["to"])
-                if "room" in kwargs:
-                    return raw_emit(name, payload, None, kwargs["room"])
-            return raw_emit(name, payload, **kwargs)
+            return emit_raw(name, dump_model(event), kwargs)
         except Exception:  # raised on await and logged, as on every other path
             return send(kind, event, data, kwargs, response_model)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -18,7 +20,7 @@ from .base import Stage
 if TYPE_CHECKING:
     from ..routing import Route
 
-__all__ = ["ExceptionHandler", "ExceptionHandlers", "ExceptionMiddleware"]
+__all__ = ["ExceptionHandler", "ExceptionHandlers", "ExceptionMiddleware", "ReplyEncoding"]
 
 ExceptionHandler = Callable[[EventContext, Any], Any | Awaitable[Any]]
 _REFUSALS = (ConnectionRefusedError, sio_exceptions.ConnectionRefusedError)
@@ -78,6 +80,20 @@ class ExceptionHandlers:
         return len(self._handlers)
 
 
+class _NoModel:
+    """What a result is never an instance of, when no return model is declared."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyEncoding:
+    """How a successful result becomes the reply: ``dump(result)`` when ``type(result) is model``
+    (the declared return model's own serializer, bound once), else ``encode(result)``."""
+
+    model: type
+    dump: Callable[[Any], Any]
+    encode: Callable[[Any], Any]
+
+
 def _connect_result(result: Any) -> Any:
     if is_problem(result):  # a middleware answered with an error: that is a refusal
         raise _refusal(result)
@@ -115,7 +131,7 @@ class ExceptionMiddleware(Stage):
         (then the compiled entry makes the event's context up front, for it to see)."""
         return self.handlers.applies_to(namespace)
 
-    def reply_encoder(self, route: Route) -> Callable[[Any], Any]:
+    def reply_encoder(self, route: Route) -> ReplyEncoding:
         """How a successful result becomes the reply, for ``route``'s kind of event.
 
         An event's reply is encoded to JSON-able data (a declared return model by its own
@@ -124,18 +140,14 @@ class ExceptionMiddleware(Stage):
         with an error): that refuses the connection. Other reserved events return what they return.
         """
         if route.kind == "connect":
-            return _connect_result
+            return ReplyEncoding(_NoModel, _as_is, _connect_result)
         if route.kind != "event":
-            return _as_is
+            return ReplyEncoding(_NoModel, _as_is, _as_is)
         declared = model_dumper(route.returns)
         if declared is None:
-            return encode
+            return ReplyEncoding(_NoModel, _as_is, encode)
         model, dump = declared
-
-        def encode_declared(result: Any) -> Any:
-            return dump(result, mode="json") if type(result) is model else encode(result)
-
-        return encode_declared
+        return ReplyEncoding(model, functools.partial(dump, mode="json"), encode)
 
     def failure(self, route: Route) -> Callable[[InboundContext, Exception], Awaitable[Any]]:
         """What an exception inside ``route``'s chain becomes: ``await fail(ctx, exc)`` returns

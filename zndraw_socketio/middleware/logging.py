@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
@@ -18,11 +19,9 @@ from .base import Stage
 __all__ = [
     "EventLogger",
     "LoggingMiddleware",
-    "bind_event",
     "log_failed",
     "log_ok",
     "merge_sio_context",
-    "unbind_event",
 ]
 
 # expected outcomes: logged as errors, without a traceback
@@ -74,21 +73,14 @@ def merge_sio_context(logger: Any, method_name: str, event_dict: Any) -> Any:
     return event_dict
 
 
-def bind_event(logger: EventLogger, event: str | None, sid: str | None, namespace: str) -> Any:
-    """Bind the event's keys as context variables for the handler's own log lines."""
-    if logger.single:
-        return EVENT_CONTEXT.set((event, sid, namespace))
-    return (EVENT_VAR.set(event), SID_VAR.set(sid), NAMESPACE_VAR.set(namespace))
+def _bind_three(keys: tuple[str | None, str | None, str]) -> Any:
+    return (EVENT_VAR.set(keys[0]), SID_VAR.set(keys[1]), NAMESPACE_VAR.set(keys[2]))
 
 
-def unbind_event(logger: EventLogger, tokens: Any) -> None:
-    """Undo ``bind_event``."""
-    if logger.single:
-        EVENT_CONTEXT.reset(tokens)
-    else:
-        NAMESPACE_VAR.reset(tokens[2])
-        SID_VAR.reset(tokens[1])
-        EVENT_VAR.reset(tokens[0])
+def _unbind_three(tokens: Any) -> None:
+    NAMESPACE_VAR.reset(tokens[2])
+    SID_VAR.reset(tokens[1])
+    EVENT_VAR.reset(tokens[0])
 
 
 def _debug_enabled(log: Any) -> bool:
@@ -104,22 +96,30 @@ def _debug_enabled(log: Any) -> bool:
 class EventLogger:
     """A structlog logger materialised on first use and kept, so a filtered level costs nothing.
 
-    ``debug`` says whether debug entries pass the configured level, ``single`` whether the
-    configured processors include ``merge_sio_context`` (then one context variable is bound)."""
+    ``debug`` says whether debug entries pass the configured level. ``bind((event, sid,
+    namespace))`` binds the event's keys for the handler's own log lines and returns the token
+    that ``unbind(token)`` takes: with ``merge_sio_context`` among the configured processors, one
+    context variable's own ``set``/``reset``; else the three variables ``merge_contextvars`` reads.
+    Both are chosen when the logger is materialised.
+    """
 
-    __slots__ = ("debug", "log", "name", "single")
+    __slots__ = ("bind", "debug", "log", "name", "unbind")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.log: Any = None
         self.debug = False
-        self.single = False
+        self.bind: Callable[[tuple[str | None, str | None, str]], Any] = _bind_three
+        self.unbind: Callable[[Any], None] = _unbind_three
 
     def get(self) -> Any:
         """The materialised logger (built on the first call)."""
         log = self.log
         if log is None:
-            self.single = merge_sio_context in structlog.get_config()["processors"]
+            if merge_sio_context in structlog.get_config()["processors"]:
+                self.bind, self.unbind = EVENT_CONTEXT.set, EVENT_CONTEXT.reset
+            else:
+                self.bind, self.unbind = _bind_three, _unbind_three
             log = self.log = structlog.get_logger(self.name).bind()
             self.debug = _debug_enabled(log)
         return log

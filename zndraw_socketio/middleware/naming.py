@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..names import get_event_name
+from ..names import get_event_name, known_event_name
 from .base import Stage
 
 __all__ = ["NamingMiddleware", "parse_outbound"]
@@ -26,7 +26,7 @@ def parse_outbound(kind: Literal["emit", "call"], event: Any, data: Any) -> tupl
                 f"Cannot provide both a model instance ({type(event).__name__}) and data to "
                 f"{kind}(): the model is the payload and names the event"
             )
-        return get_event_name(event), event
+        return known_event_name(type(event)) or get_event_name(event), event
     if isinstance(event, str):
         return str(event), data
     if isinstance(event, type) and issubclass(event, BaseModel):
@@ -45,9 +45,8 @@ class NamingMiddleware(Stage):
         """The event name for a registration target: a string as is, a model by its name."""
         return target if isinstance(target, str) else get_event_name(target)
 
-    def outbound_name(self, kind: Literal["emit", "call"], event: Any, data: Any) -> tuple[str, Any]:
-        """``(event name, payload)`` of one ``emit``/``call``; see ``parse_outbound``."""
-        return parse_outbound(kind, event, data)
+    outbound_name = staticmethod(parse_outbound)
+    """``outbound_name(kind, event, data)``: ``(event name, payload)`` of one ``emit``/``call``."""
 
     def contribute(self, route: Any, operation: Any) -> None:
         """AsyncAPI: the channel (namespace and event; its address includes the namespace) and the
