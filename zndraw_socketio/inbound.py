@@ -36,9 +36,10 @@ from .routing import Route
 
 __all__ = ["Invoker", "compile_inbound"]
 
-Invoker = Callable[[InboundContext | None, tuple[Any, ...], tuple[Any, ...]], Awaitable[Any]]
+Invoker = Callable[..., Awaitable[Any]]
 """``await invoke(ctx, lead, payload)``: validate the payload, solve the dependencies, call the
-handler; ``ctx`` is ``None`` when nothing needs the event's context."""
+handler; ``ctx`` is ``None`` when nothing needs the event's context. ``invoke(ctx)`` reads ``lead``
+and ``payload`` from the context: the invoker is itself the innermost step of the user chain."""
 
 
 _ABSENT: Any = object()  # no payload argument at all
@@ -77,7 +78,7 @@ def compile_inbound(
         or (injection is not None and injection.needs_context)
         or stages.exceptions.may_handle(namespace)
     )
-    run: Callable[[InboundContext], Awaitable[Any]] = chain or (lambda ctx: invoke(ctx, ctx.lead, ctx.args))
+    run: Callable[[InboundContext], Awaitable[Any]] = chain or invoke
 
     async def failed(
         log: Any,
@@ -200,16 +201,10 @@ def _driven(entry: Callable[..., Any]) -> Callable[..., Any]:
 def _user_chain(route: Route, layers: tuple[Middleware, ...], invoke: Invoker) -> InboundNext | None:
     """The user middleware composed around the invoker, outer to inner; ``None`` when no layer
     has anything to do for ``route``."""
-    if not layers:
-        return None
-
-    def innermost(ctx: InboundContext) -> Awaitable[Any]:
-        return invoke(ctx, ctx.lead, ctx.args)
-
-    chain: InboundNext = innermost
+    chain: InboundNext = invoke
     for mw in reversed(layers):
         chain = mw.wrap_inbound(route, chain)
-    return None if chain is innermost else chain
+    return None if chain is invoke else chain
 
 
 def _invoker(
@@ -227,7 +222,9 @@ def _invoker(
     if injection is None and single is not None and awaits:
         # async def h(sid, data: Model): one validated argument, the handler's own coroutine
         # returned, so no frame of ours is on the stack while it runs
-        def invoke_one(ctx: InboundContext | None, lead: tuple[Any, ...], payload: tuple[Any, ...]) -> Any:
+        def invoke_one(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
+            if lead is None:
+                lead, payload = ctx.lead, ctx.args
             if len(payload) != 1:
                 convert(payload)  # type: ignore[misc]  # raises the arity error
             value = single(payload[0])
@@ -239,7 +236,9 @@ def _invoker(
 
     if injection is None:
 
-        async def invoke(ctx: InboundContext | None, lead: tuple[Any, ...], payload: tuple[Any, ...]) -> Any:
+        async def invoke(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
+            if lead is None:
+                lead, payload = ctx.lead, ctx.args
             values = payload if convert is None else convert(payload)
             if ctx is not None:
                 ctx.values = values
@@ -253,9 +252,9 @@ def _invoker(
     static_solver = injection.needs_context or injection.shared
     solve = injection.solve
 
-    async def invoke_injected(
-        ctx: InboundContext | None, lead: tuple[Any, ...], payload: tuple[Any, ...]
-    ) -> Any:
+    async def invoke_injected(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
+        if lead is None:
+            lead, payload = ctx.lead, ctx.args
         values = payload if convert is None else convert(payload)
         if ctx is not None:
             ctx.values = values

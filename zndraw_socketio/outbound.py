@@ -12,7 +12,7 @@ socketio refusing a keyword) surfaces when the returned coroutine is awaited, wi
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from time import perf_counter
 from typing import Any, Literal
 
@@ -66,8 +66,22 @@ def compile_outbound(
                 return raw_emit(name, data, None, kwargs["room"])
         return raw_emit(name, data, **kwargs)
 
-    def deliver(kind: Kind, name: str, payload: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
-        """serialise -> socketio -> validate the reply (a coroutine on async faces)."""
+    def deliver(
+        kind: Any, name: Any = None, payload: Any = None, kwargs: Any = None, response_model: Any = None
+    ) -> Any:
+        """serialise -> socketio -> validate the reply (a coroutine on async faces).
+
+        ``deliver(ctx)`` reads the arguments from an ``OutboundContext``: it is itself the innermost
+        step of the user chain."""
+        if name is None:
+            ctx = kind
+            kind, name, payload, kwargs, response_model = (
+                ctx.kind,
+                ctx.event,
+                ctx.data,
+                ctx.kwargs,
+                ctx.response_model,
+            )
         data = serialise(payload)
         if kind == "emit":
             sent = emit_raw(name, data, kwargs)
@@ -129,16 +143,10 @@ def _user_chain(
     user: tuple[Middleware, ...], deliver: Callable[..., Any], *, sync: bool
 ) -> OutboundNext | None:
     """The user middleware composed around ``deliver``; ``None`` when none has an outbound hook."""
-    if not user:
-        return None
-
-    def innermost(ctx: OutboundContext) -> Awaitable[Any]:
-        return deliver(ctx.kind, ctx.event, ctx.data, ctx.kwargs, ctx.response_model)
-
-    chain: OutboundNext = innermost
+    chain: OutboundNext = deliver
     for mw in reversed(user):
         chain = mw.wrap_outbound(chain, sync=sync)
-    return None if chain is innermost else chain
+    return None if chain is deliver else chain
 
 
 async def _ready(value: Any) -> Any:
