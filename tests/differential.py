@@ -38,7 +38,7 @@ def normalised(value: Any, peer: Peer) -> Any:
     return value
 
 
-def _entry(entry: dict[str, Any], peer: Peer) -> dict[str, Any]:
+def _entry(entry: Any, peer: Peer) -> dict[str, Any]:
     return {k: normalised(v, peer) for k, v in entry.items() if k not in ("duration_ms", "log_level")} | {
         "level": entry.get("log_level")
     }

@@ -30,11 +30,32 @@ class Peer:
     sio: Any
     sent: list[str]
     kind: str
+    sid: Any = None
     answer_calls: Any = None
     """A reply given to every EVENT packet with an ack id that this peer sends (for ``call``)."""
 
     def record(self, data: Any) -> None:
         self.sent.append(data if isinstance(data, str) else repr(data))
+
+    async def connect(self) -> None:
+        """Connect the peer to namespace ``/``."""
+        raise NotImplementedError
+
+    async def feed(self, text: str) -> None:
+        """Hand ``text`` to socketio as a packet from the remote peer."""
+        raise NotImplementedError
+
+    def maybe_answer(self, text: Any) -> None:
+        """Answer an EVENT packet this peer sent with an ack id, as the remote peer would."""
+        if self.answer_calls is None or not isinstance(text, str) or not text.startswith("2"):
+            return
+        pkt = self.sio.packet_class(encoded_packet=text)
+        if pkt.id is None:
+            return
+        reply = self.sio.packet_class(
+            packet.ACK, namespace=pkt.namespace, id=pkt.id, data=[self.answer_calls]
+        )
+        asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.feed(reply.encode())))
 
     def acks(self) -> list[str]:
         """The ACK packets sent so far."""
@@ -52,27 +73,16 @@ class AsyncServerPeer(Peer):
         self.sid = ""
         eio = self.sio.eio
 
-        async def send(eio_sid: str, data: Any) -> None:
+        async def send(eio_sid: str, data: Any) -> None:  # acks, and emits with a callback
             self.record(data)
+            self.maybe_answer(data)
 
         async def send_packet(eio_sid: str, pkt: Any) -> None:
             self.record(pkt.data)
-            self._maybe_answer(pkt.data)
+            self.maybe_answer(pkt.data)
 
         eio.send = send
         eio.send_packet = send_packet
-
-    def _maybe_answer(self, text: Any) -> None:
-        if self.answer_calls is None or not isinstance(text, str) or not text.startswith("2"):
-            return
-        pkt = self.sio.packet_class(encoded_packet=text)
-        if pkt.id is not None:
-            reply = self.sio.packet_class(
-                packet.ACK, namespace=pkt.namespace, id=pkt.id, data=[self.answer_calls]
-            )
-            asyncio.get_running_loop().call_soon(
-                lambda: asyncio.ensure_future(self.sio._handle_eio_message(EIO_SID, reply.encode()))
-            )
 
     async def connect(self) -> None:
         await self.sio._handle_eio_connect(EIO_SID, dict(ENVIRON))
@@ -97,6 +107,7 @@ class AsyncClientPeer(Peer):
 
         async def send(data: Any) -> None:
             self.record(data)
+            self.maybe_answer(data)
 
         self.sio.eio.send = send
 

@@ -202,7 +202,7 @@ async def test_a_cancellation_inside_an_exception_handler_is_logged_the_same_on_
     [NamingMiddleware, LoggingMiddleware, ExceptionMiddleware, ValidationMiddleware, DependenciesMiddleware],
 )
 def test_built_in_stages_cannot_be_added_as_user_middleware(stage: type) -> None:
-    instance = stage() if stage is not DependenciesMiddleware else stage({}, lambda ctx: None)
+    instance = stage() if stage is not DependenciesMiddleware else stage({}, lambda ctx: SioRequest())
     with pytest.raises(TypeError, match="built-in stage"):
         wrap(socketio.AsyncServer(), middleware=[instance])
     tsio = wrap(socketio.AsyncServer())
