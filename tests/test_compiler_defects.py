@@ -329,3 +329,22 @@ def test_sio_request_is_constructible_as_in_0_1_6() -> None:
 
 def test_emits_without_a_model_declares_nothing() -> None:
     assert Emits().models == ()
+
+
+@pytest.mark.parametrize("stack", list(STACKS))
+async def test_an_exception_handler_sees_the_validated_payload(stack: str) -> None:
+    peer = AsyncServerPeer()
+    tsio = wrap(peer.sio, middleware=STACKS[stack])
+
+    @tsio.on(Ping)
+    async def ping(sid: str, data: Ping) -> Pong:
+        raise ValueError("boom")
+
+    @tsio.exception_handler(ValueError)
+    def on_error(ctx: EventContext, exc: ValueError) -> list[str]:
+        assert isinstance(ctx, InboundContext)
+        return [type(value).__name__ for value in ctx.values] + [str(ctx.data)]
+
+    await peer.connect()
+    await peer.feed(event_packet("ping", {"message": "m"}))
+    assert peer.acks() == ["31[[\"Ping\",\"{'message': 'm'}\"]]"]

@@ -236,11 +236,10 @@ class Injection:
     """How one route's injected parameters are solved: compiled once, at registration.
 
     ``resolvers`` pairs each parameter name with its resolver; ``needs_context`` says whether the
-    plan reads the event context or the request; ``needs_solver`` whether an event needs a
-    ``Solver`` (the context, the request, a dependency shared by two branches, a generator to
-    close, or an override set now); ``has_yield`` whether a generator dependency needs an exit
-    stack. Overrides are looked up per event, in ``plans.overrides``; ``needs_solver`` and
-    ``needs_stack`` read them, so they are worked out per event.
+    plan reads the event context or the request; ``shared`` whether a dependency is shared by two
+    branches (its value is cached per event); ``has_yield`` whether a generator dependency needs an
+    exit stack. An event needs a ``Solver`` for any of these, or while an override is set: the
+    overrides are looked up per event, in ``plans.overrides``.
     """
 
     __slots__ = ("has_yield", "lone", "needs_context", "plans", "resolvers", "shared")
@@ -259,17 +258,6 @@ class Injection:
         self.lone: tuple[str, Resolver] | None = self.resolvers[0] if alone else None
         """``(name, resolver)`` of a plan with one parameter that needs no ``Solver`` while no
         override is set (the compiler's cheaper shape), else ``None``."""
-
-    @property
-    def needs_solver(self) -> bool:
-        """True when this event's resolvers need a ``Solver`` (read per event: overrides change)."""
-        return self.needs_context or self.shared or self.has_yield or bool(self.plans.overrides)
-
-    @property
-    def needs_stack(self) -> bool:
-        """True when this event needs an exit stack: a generator dependency, or an override that
-        may be one."""
-        return self.has_yield or bool(self.plans.overrides)
 
     async def solve(self, solver: Solver | None) -> dict[str, Any]:
         """The keyword arguments of one event."""

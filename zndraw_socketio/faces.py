@@ -233,7 +233,9 @@ class AsyncSender(Face):
 
         Keyword arguments reach socketio's ``emit`` unchanged.
         """
-        return self._core.send("emit", event, _data(data, kwargs), kwargs, None)
+        return self._core.send(
+            "emit", event, data if "data" not in kwargs else _data(data, kwargs), kwargs, None
+        )
 
     @overload
     def call(
@@ -258,7 +260,9 @@ class AsyncSender(Face):
         A problem-detail reply that ``response_model`` does not accept raises
         ``ProblemDetailError``. Keyword arguments reach socketio's ``call`` unchanged.
         """
-        return self._core.send("call", event, _data(data, kwargs), kwargs, response_model)
+        return self._core.send(
+            "call", event, data if "data" not in kwargs else _data(data, kwargs), kwargs, response_model
+        )
 
 
 class SyncSender(Face):
@@ -271,7 +275,11 @@ class SyncSender(Face):
 
         Keyword arguments reach socketio's ``emit`` unchanged.
         """
-        return drive(self._core.send("emit", event, _data(data, kwargs), kwargs, None))
+        return drive(
+            self._core.send(
+                "emit", event, data if "data" not in kwargs else _data(data, kwargs), kwargs, None
+            )
+        )
 
     @overload
     def call(self, event: BaseModel, /, *, response_model: TypeForm[T], **kwargs: Any) -> T: ...
@@ -292,7 +300,11 @@ class SyncSender(Face):
         A problem-detail reply that ``response_model`` does not accept raises
         ``ProblemDetailError``. Keyword arguments reach socketio's ``call`` unchanged.
         """
-        return drive(self._core.send("call", event, _data(data, kwargs), kwargs, response_model))
+        return drive(
+            self._core.send(
+                "call", event, data if "data" not in kwargs else _data(data, kwargs), kwargs, response_model
+            )
+        )
 
 
 def _data(data: Any, kwargs: dict[str, Any]) -> Any:

@@ -71,7 +71,7 @@ def compile_inbound(
     reported = stages.exceptions.reported
     injection = stages.dependencies.injection(route)
     invoke = _invoker(route, stages, injection, make_request)
-    chain = _user_chain(route, (*user, *route.middleware), invoke)
+    chain = _user_chain(route, stages.user_layers(user, route), invoke)
     overrides = stages.dependencies.overrides if injection is not None else {}
     eager = (
         chain is not None
@@ -89,10 +89,16 @@ def compile_inbound(
         args: tuple[Any, ...],
         start: float,
         exc: Exception,
+        value: Any = _ABSENT,
     ) -> Any:
-        """The error path of every variant: the exception stage's reply (or refusal), logged."""
+        """The error path of every variant: the exception stage's reply (or refusal), logged.
+
+        ``value`` is the validated payload of an entry that called the handler in place without a
+        context: the context made here for the exception handler carries it."""
         if ctx is None:
             ctx = InboundContext(route, ev, ns, sid, args[:handler_lead], args[lead:])
+            if value is not _ABSENT:
+                ctx.values = (value,)
         try:
             reply = await fail(ctx, exc)
         except BaseException as raised:
@@ -148,9 +154,13 @@ def compile_inbound(
         or route.kind != "event"
     ):
         return entry if is_async else _driven(entry)
-    # the handler called in place: one validated model argument, at most one lone dependency
+    # the handler called in place: one validated model argument, at most one lone dependency;
+    # the validated value is kept for an exception handler, so that one needs no context up front
     direct = single is not None and route.is_coroutine and (injection is None or lone is not None)
     lone_name, resolve = lone if lone is not None else ("", None)
+    eager_one = (
+        chain is not None or (injection is not None and injection.needs_context) or (eager and not direct)
+    )
 
     async def entry_one(sid: Any, data: Any = _ABSENT, /, *rest: Any) -> Any:
         """``entry`` for the commonest call, a server event with one payload argument for a handler
@@ -163,20 +173,22 @@ def compile_inbound(
         token = logger.bind((event, sid, namespace))
         start = perf_counter()
         ctx = None
+        value = _ABSENT
         try:
-            if eager or overrides:
+            if eager_one or overrides:
                 ctx = InboundContext(route, event, namespace, sid, (sid,), (data,))
                 result = await run(ctx)
             elif not direct:
                 result = await invoke(None, (sid,), (data,))
             elif resolve is None:
-                result = await handler(sid, single(data))  # type: ignore[misc]  # direct: single is set
+                value = single(data)  # type: ignore[misc]  # direct: single is set
+                result = await handler(sid, value)
             else:
                 value = single(data)  # type: ignore[misc]
                 result = await handler(sid, value, **{lone_name: await resolve(None)})
             reply = dump(result) if type(result) is reply_model else encode(result)
         except Exception as exc:
-            return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc)
+            return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc, value)
         except BaseException as exc:
             aborted(log, ctx, event, sid, namespace, start, exc)
             raise
@@ -219,6 +231,7 @@ def _invoker(
     convert = stages.validation.converter(route)
     single = stages.validation.single(route)
 
+    one_lead = route.handler_lead == 1
     if injection is None and single is not None and awaits:
         # async def h(sid, data: Model): one validated argument, the handler's own coroutine
         # returned, so no frame of ours is on the stack while it runs
@@ -230,6 +243,8 @@ def _invoker(
             value = single(payload[0])
             if ctx is not None:
                 ctx.values = (value,)
+            if one_lead:  # the sid: cheaper than unpacking a tuple of one
+                return handler(lead[0], value)
             return handler(*lead, value)
 
         return invoke_one

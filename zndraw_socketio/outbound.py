@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .adapters import dump_model
 from .context import OutboundContext, namespace_of, target_of
 from .middleware.base import Middleware, OutboundNext
 from .middleware.logging import log_failed, log_ok
@@ -57,15 +56,6 @@ def compile_outbound(
     raw_emit = sio.emit
     raw_call = getattr(sio, "call", None)
 
-    def emit_raw(name: str, data: Any, kwargs: dict[str, Any]) -> Any:
-        """socketio's own ``emit``; ``to``/``room`` alone by position where it takes them so."""
-        if positional and len(kwargs) == 1:  # emit(model, to=sid): no keyword dict to unpack
-            if "to" in kwargs:
-                return raw_emit(name, data, kwargs["to"])
-            if "room" in kwargs:
-                return raw_emit(name, data, None, kwargs["room"])
-        return raw_emit(name, data, **kwargs)
-
     def deliver(
         kind: Any, name: Any = None, payload: Any = None, kwargs: Any = None, response_model: Any = None
     ) -> Any:
@@ -84,13 +74,18 @@ def compile_outbound(
             )
         data = serialise(payload)
         if kind == "emit":
-            sent = emit_raw(name, data, kwargs)
+            if positional and len(kwargs) == 1:  # emit(model, to=sid): no keyword dict to unpack
+                if "to" in kwargs:
+                    return raw_emit(name, data, kwargs["to"])
+                if "room" in kwargs:
+                    return raw_emit(name, data, None, kwargs["room"])
+            sent = raw_emit(name, data, **kwargs)
             return sent if is_async else _ready(sent)
         if raw_call is None:
             raise TypeError(f"{type(sio).__name__} cannot call(): it has no call method")
         return _replied(raw_call(name, data, **kwargs), response_model, is_async)
 
-    chain = _user_chain(user, deliver, sync=not is_async)
+    chain = _user_chain(stages.user_layers(user), deliver, sync=not is_async)
 
     async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
         log = logger.log or logger.get()
@@ -132,7 +127,7 @@ def compile_outbound(
                 names[type(event)] = get_event_name(event)
             return send(kind, event, data, kwargs, response_model)
         try:
-            return emit_raw(name, dump_model(event), kwargs)
+            return deliver(kind, name, event, kwargs, None)
         except Exception:  # raised on await and logged, as on every other path
             return send(kind, event, data, kwargs, response_model)
 

@@ -67,6 +67,11 @@ class Stages:
             self.dependencies,
         )
 
+    def user_layers(self, user: tuple[Middleware, ...], route: Route | None = None) -> tuple[Middleware, ...]:
+        """The user layers of ``order``, outer to inner: what the compiler composes between the
+        exception stage and validation (the built-in stages it compiles from their pieces)."""
+        return tuple(mw for mw in self.order(user, route) if not isinstance(mw, Stage))
+
 
 def checked_user_middleware(middleware: Any, *, is_async: bool) -> Middleware:
     """``middleware`` if it can run as user middleware on this kind of face, else ``TypeError``
