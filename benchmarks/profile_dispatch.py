@@ -1,7 +1,7 @@
 """Profile one benchmark variant with cProfile, to see where the time per event goes.
 
-    python benchmarks/profile_dispatch.py inbound typed        # or raw / floor / typed_3vars
-    python benchmarks/profile_dispatch.py outbound typed --events 50000 --top 30
+    python benchmarks/profile_dispatch.py inbound typed  # raw, floor, typed_3vars, mw1, mw3, dep1, dep3
+    python benchmarks/profile_dispatch.py outbound mw1 --events 50000 --top 30
 
 Uses the same stubbed server as ``test_dispatch.py`` and structlog configured as there: debug
 filtered out, ``merge_sio_context`` among the processors (``typed_3vars``: structlog's defaults).
@@ -26,7 +26,9 @@ from zndraw_socketio import merge_sio_context
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("direction", choices=["inbound", "outbound"])
-    parser.add_argument("variant", choices=["raw", "floor", "typed", "typed_3vars"])
+    parser.add_argument(
+        "variant", choices=["raw", "floor", "typed", "typed_3vars", "mw1", "mw3", "dep1", "dep3"]
+    )
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--top", type=int, default=25, help="how many functions to list")
     args = parser.parse_args()

@@ -39,7 +39,7 @@ class Numbers(BaseModel):
 SECRET = "s3cr3t-exception-text"
 
 
-def server_with_ping(shape: str = "fused", **server_kwargs: Any) -> AsyncServerWrapper:
+def server_with_ping(shape: str = "default", **server_kwargs: Any) -> AsyncServerWrapper:
     tsio = new_server(stack(shape), **server_kwargs)
 
     @tsio.on(Ping)
@@ -227,11 +227,11 @@ def failing_server(middleware: list[Middleware]) -> AsyncServerWrapper:
         ("eh_boom", ZeroDivisionError, [Passthrough()]),
     ],
     ids=[
-        "handler-fused",
-        "handler-composed",
+        "handler-default",
+        "handler-pass-through",
         "middleware",
-        "exception-handler-fused",
-        "exception-handler-composed",
+        "exception-handler-default",
+        "exception-handler-pass-through",
     ],
 )
 async def test_failure_replies_500_without_text_and_is_logged(

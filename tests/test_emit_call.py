@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tests.conftest import LiveServer
 
 
-def typed_server(shape: str = "fused") -> AsyncServerWrapper:
+def typed_server(shape: str = "default") -> AsyncServerWrapper:
     """A server with the SPEC part 1 handlers."""
     tsio = new_server(stack(shape))
 

@@ -43,7 +43,7 @@ def summary(logs: list[EventDict]) -> list[tuple[Any, ...]]:
     return [tuple(e[k] for k in KEYS) for e in event_entries(logs)]
 
 
-def server(shape: str = "fused", handler_log: list[dict[str, Any]] | None = None) -> AsyncServerWrapper:
+def server(shape: str = "default", handler_log: list[dict[str, Any]] | None = None) -> AsyncServerWrapper:
     tsio = new_server(stack(shape), namespaces=["/", "/chat"])
 
     @tsio.on(Ping)

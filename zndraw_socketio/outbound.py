@@ -18,12 +18,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .adapters import model_dumper
 from .context import OutboundContext, namespace_of, target_of
 from .middleware.base import Middleware, OutboundNext
 from .middleware.logging import log_failed, log_ok
 from .middleware.stack import Stages
 from .middleware.validation import serialise, validate_response
-from .names import get_event_name
 
 __all__ = ["Kind", "Send", "compile_outbound", "to_and_room_positional"]
 
@@ -55,6 +55,22 @@ def compile_outbound(
     outbound_name = stages.naming.outbound_name
     raw_emit = sio.emit
     raw_call = getattr(sio, "call", None)
+    # per model class sent so far: its event name (the naming stage's) and its bound serializer
+    # (the validation stage's), worked out on the class's first emit
+    plans: dict[type, tuple[str, Callable[..., Any]]] = {}
+
+    def named(kind: Kind, event: Any, data: Any) -> tuple[str, Any]:
+        """``(event name, payload)``: a model class's plan, else the naming stage (which also
+        refuses what cannot be sent); a model class seen for the first time is planned."""
+        plan = plans.get(type(event)) if data is None else None
+        if plan is not None:
+            return plan[0], event
+        name, payload = outbound_name(kind, event, data)
+        if data is None and isinstance(event, BaseModel):
+            dumper = model_dumper(type(event))
+            if dumper is not None:
+                plans[type(event)] = (name, dumper[1])
+        return name, payload
 
     def deliver(
         kind: Any, name: Any = None, payload: Any = None, kwargs: Any = None, response_model: Any = None
@@ -72,7 +88,8 @@ def compile_outbound(
                 ctx.kwargs,
                 ctx.response_model,
             )
-        data = serialise(payload)
+        plan = plans.get(type(payload))
+        data = serialise(payload) if plan is None else plan[1](payload, mode="json")
         if kind == "emit":
             if positional and len(kwargs) == 1:  # emit(model, to=sid): no keyword dict to unpack
                 if "to" in kwargs:
@@ -92,7 +109,7 @@ def compile_outbound(
         start = perf_counter()
         name = None
         try:
-            name, payload = outbound_name(kind, event, data)
+            name, payload = named(kind, event, data)
             if chain is None:
                 result = await deliver(kind, name, payload, kwargs, response_model)
             else:
@@ -109,25 +126,23 @@ def compile_outbound(
     if not direct or chain is not None:
         return send
 
-    names: dict[type, str] = {}  # model classes sent so far, and their event names
-
     def send_direct(
         kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any
     ) -> Coroutine[Any, Any, Any]:
-        name = names.get(type(event))  # a model class sent once already (a str is not one)
+        plan = plans.get(type(event))  # a model class sent once already (a str is not one)
         if (
-            name is None
+            plan is None
             or data is not None
             or kind != "emit"
             or logger.debug
             or logger.log is None  # not materialised yet: the general way does it
             or "callback" in kwargs
         ):
-            if name is None and data is None and isinstance(event, BaseModel):
-                names[type(event)] = get_event_name(event)
             return send(kind, event, data, kwargs, response_model)
         try:
-            return deliver(kind, name, event, kwargs, None)
+            if positional and len(kwargs) == 1 and "to" in kwargs:  # emit(model, to=sid)
+                return raw_emit(plan[0], plan[1](event, mode="json"), kwargs["to"])
+            return deliver(kind, plan[0], event, kwargs, None)
         except Exception:  # raised on await and logged, as on every other path
             return send(kind, event, data, kwargs, response_model)
 

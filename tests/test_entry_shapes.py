@@ -1,10 +1,9 @@
-"""The folded (fused) entries keep the composed chain's behaviour in every handler shape.
+"""The compiled entries in every handler shape, over real sockets where a client could produce the case.
 
-A handler with only the built-in stages gets one folded function; the commonest shape,
-``async def h(sid, data: Model)`` with at most one dependency, gets a narrower one still. These tests
-drive the shapes that take the general folded entry and the edges of the narrow one (arity,
-overrides, cancellation, a model completed after registration), over real sockets where a
-client could produce the case.
+The compiler builds a general entry, and for the commonest call (a server event with one payload
+argument; ``async def h(sid, data: Model)`` with at most one dependency calls the handler in place) a
+narrow one. These tests drive the shapes that take the general entry and the edges of the narrow one
+(arity, overrides, cancellation, a model completed after registration).
 """
 
 from __future__ import annotations
@@ -54,7 +53,7 @@ def _assert_plain_500(reply: Any, event: str) -> None:
 
 
 async def test_general_entry_validates_and_answers_failures(live_server: LiveServer) -> None:
-    """Two payload arguments, no annotation, two dependencies: the general folded entry."""
+    """Two payload arguments, no annotation, two dependencies: the general entry."""
     tsio = new_server()
 
     @tsio.on("add")
