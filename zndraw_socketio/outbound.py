@@ -60,11 +60,8 @@ def compile_outbound(
     plans: dict[type, tuple[str, Callable[..., Any]]] = {}
 
     def named(kind: Kind, event: Any, data: Any) -> tuple[str, Any]:
-        """``(event name, payload)``: a model class's plan, else the naming stage (which also
-        refuses what cannot be sent); a model class seen for the first time is planned."""
-        plan = plans.get(type(event)) if data is None else None
-        if plan is not None:
-            return plan[0], event
+        """``(event name, payload)`` from the naming stage (which also refuses what cannot be
+        sent) for an event without a plan; a model class seen for the first time is planned."""
         name, payload = outbound_name(kind, event, data)
         if data is None and isinstance(event, BaseModel):
             dumper = model_dumper(type(event))
@@ -109,7 +106,8 @@ def compile_outbound(
         start = perf_counter()
         name = None
         try:
-            name, payload = named(kind, event, data)
+            plan = plans.get(type(event)) if data is None else None
+            name, payload = named(kind, event, data) if plan is None else (plan[0], event)
             if chain is None:
                 result = await deliver(kind, name, payload, kwargs, response_model)
             else:
