@@ -181,6 +181,31 @@ async def handler({sid}data: Ping, w: Annotated[str, Depends(word)]) -> Pong:
         async_only=True,
     ),
     Case(
+        "dep_partial_and_decorated",
+        """
+async def word(suffix: str = "") -> str:
+    return "w" + suffix
+
+def decorate(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)  # an awaitable, from a plain def
+    return wrapper
+
+@decorate
+async def other() -> str:
+    return "o"
+
+async def handler(
+    {sid}data: Ping,
+    w: Annotated[str, Depends(functools.partial(word, suffix="!"))],
+    o: Annotated[str, Depends(other)],
+) -> Pong:
+    return Pong(reply=data.message + w + o)
+""",
+        async_only=True,
+    ),
+    Case(
         "dep_sync",
         """
 def word() -> str:

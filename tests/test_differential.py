@@ -54,6 +54,8 @@ async def test_the_matrix_sees_what_it_claims(face: str) -> None:
     if face != "sync_server":
         awaitable = await run_case(face, by_name["wraps_decorated"], "none")
         assert awaitable["valid"]["sent"] == ['31[{"reply":"hi"}]']
+        dependencies = await run_case(face, by_name["dep_partial_and_decorated"], "none")
+        assert dependencies["valid"]["sent"] == ['31[{"reply":"hiw!o"}]']
 
 
 async def test_one_context_object_reaches_dependency_and_exception_handler() -> None:

@@ -7,10 +7,11 @@ import typing
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 from starlette.requests import HTTPConnection
 
+from .callables import CallKind, call_kind
 from .context import EventContext
 from .request import SioRequest
 
@@ -30,7 +31,7 @@ __all__ = [
     "uses_context",
 ]
 
-Kind = Literal["sync", "async", "gen", "asyncgen"]
+Kind = CallKind
 
 
 class Dependency:
@@ -118,17 +119,6 @@ def injection_for(annotation: Any, default: Any) -> tuple[Any, Any] | None:
     return None
 
 
-def _kind(call: Callable[..., Any]) -> Kind:
-    target = call if inspect.isroutine(call) else getattr(call, "__call__", call)  # noqa: B004
-    if inspect.isasyncgenfunction(target):
-        return "asyncgen"
-    if inspect.isgeneratorfunction(target):
-        return "gen"
-    if inspect.iscoroutinefunction(target):
-        return "async"
-    return "sync"
-
-
 def _hints(call: Callable[..., Any]) -> dict[str, Any]:
     if isinstance(call, type):  # a class: its __init__ holds the parameters
         target: Any = call.__init__
@@ -173,7 +163,7 @@ def plan_dependant(
             args.append((p.name, source))
         else:
             args.append((p.name, plan_dependant(source, sub_bare, path, _name(call))))
-    return Dependant(call, _kind(call), bool(marker.use_cache), tuple(args))
+    return Dependant(call, call_kind(call), bool(marker.use_cache), tuple(args))
 
 
 def _name(call: Any) -> str:
@@ -295,6 +285,8 @@ def _compile(source: Any, shared: set[Callable[..., Any]], plans: OverridePlans)
         kwargs = {name: await sub(solver) for name, sub in subs} if subs else {}
         if kind == "sync":
             value = call(**kwargs)
+            if inspect.isawaitable(value):  # e.g. an async def behind a plain decorator
+                value = await value
         elif kind == "async":
             value = await call(**kwargs)
         else:

@@ -66,7 +66,7 @@ def compile_inbound(
     records_auth = route.kind == "connect" and has_sid
     logger = stages.logging.new_logger()
     encoding = stages.exceptions.reply_encoder(route)
-    reply_model, dump, encode = encoding.model, encoding.dump, encoding.encode
+    reply_model, dump, encode, mode = encoding.model, encoding.dump, encoding.encode, encoding.mode
     fail = stages.exceptions.failure(route)
     reported = stages.exceptions.reported
     injection = stages.dependencies.injection(route)
@@ -130,7 +130,7 @@ def compile_inbound(
                 result = await run(ctx)
             else:
                 result = await invoke(None, args[:handler_lead], args[lead:])
-            reply = dump(result) if type(result) is reply_model else encode(result)
+            reply = dump(result, mode=mode) if type(result) is reply_model else encode(result)
         except Exception as exc:
             return await failed(log, ctx, ev, ns, sid, args, start, exc)
         except BaseException as exc:
@@ -186,7 +186,7 @@ def compile_inbound(
             else:
                 value = single(data)  # type: ignore[misc]
                 result = await handler(sid, value, **{lone_name: await resolve(None)})
-            reply = dump(result) if type(result) is reply_model else encode(result)
+            reply = dump(result, mode=mode) if type(result) is reply_model else encode(result)
         except Exception as exc:
             return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc, value)
         except BaseException as exc:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .callables import call_kind
 from .dependencies import Dependant, injection_for, plan_dependant
 from .routing import RESERVED, Param, Role, Route
 
-__all__ = ["Unresolved", "build_route", "returns_coroutine"]
+__all__ = ["Unresolved", "build_route"]
 
 
 def build_route(
@@ -73,7 +74,7 @@ def build_route(
     if model is not None and params and params[0].annotation is inspect.Parameter.empty:
         params = (Param(params[0].name, model, params[0].default), *params[1:])
     plans = [src for _, src in injected if isinstance(src, Dependant)]
-    is_coroutine = returns_coroutine(handler)
+    is_coroutine = call_kind(handler) == "async"
     return Route(
         event=event,
         namespace=namespace,
@@ -94,21 +95,6 @@ def build_route(
         has_yield=any(plan.has_yield for plan in plans),
         needs_async=is_coroutine or any(plan.needs_async for plan in plans),
     )
-
-
-def returns_coroutine(handler: Any) -> bool:
-    """True when calling ``handler`` always gives a coroutine: an ``async def`` (also behind
-    ``functools.partial`` or ``functools.wraps`` that keep it marked), or an object whose class
-    has an ``async def __call__``. Anything else may still return an awaitable; the caller
-    checks its result."""
-    target = handler
-    while isinstance(target, functools.partial):
-        target = target.func
-    if inspect.iscoroutinefunction(target):
-        return True
-    if inspect.isroutine(target) or isinstance(target, type):
-        return False
-    return inspect.iscoroutinefunction(getattr(type(target), "__call__", None))  # noqa: B004
 
 
 def _qualname(handler: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -86,12 +85,18 @@ class _NoModel:
 
 @dataclass(frozen=True, slots=True)
 class ReplyEncoding:
-    """How a successful result becomes the reply: ``dump(result)`` when ``type(result) is model``
-    (the declared return model's own serializer, bound once), else ``encode(result)``."""
+    """How a successful result becomes the reply: ``dump(result, mode=mode)`` when
+    ``type(result) is model`` (the declared return model's own pydantic-core serializer, bound
+    once), else ``encode(result)``."""
 
     model: type
-    dump: Callable[[Any], Any]
+    dump: Callable[..., Any]
     encode: Callable[[Any], Any]
+    mode: str = "json"
+
+
+def _never_dumped(value: Any, mode: str = "json") -> Any:  # pragma: no cover - no model declared
+    return value
 
 
 def _connect_result(result: Any) -> Any:
@@ -140,14 +145,14 @@ class ExceptionMiddleware(Stage):
         with an error): that refuses the connection. Other reserved events return what they return.
         """
         if route.kind == "connect":
-            return ReplyEncoding(_NoModel, _as_is, _connect_result)
+            return ReplyEncoding(_NoModel, _never_dumped, _connect_result)
         if route.kind != "event":
-            return ReplyEncoding(_NoModel, _as_is, _as_is)
+            return ReplyEncoding(_NoModel, _never_dumped, _as_is)
         declared = model_dumper(route.returns)
         if declared is None:
-            return ReplyEncoding(_NoModel, _as_is, encode)
+            return ReplyEncoding(_NoModel, _never_dumped, encode)
         model, dump = declared
-        return ReplyEncoding(model, functools.partial(dump, mode="json"), encode)
+        return ReplyEncoding(model, dump, encode)
 
     def failure(self, route: Route) -> Callable[[InboundContext, Exception], Awaitable[Any]]:
         """What an exception inside ``route``'s chain becomes: ``await fail(ctx, exc)`` returns
