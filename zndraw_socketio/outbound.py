@@ -102,7 +102,8 @@ def compile_outbound(
     chain = _user_chain(stages.user_layers(user), deliver, sync=not is_async)
 
     async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
-        log = logger.log or logger.get()
+        if logger.log is None:
+            logger.get()  # materialised on the first event
         start = perf_counter()
         name = None
         try:
@@ -115,10 +116,10 @@ def compile_outbound(
                 result = await chain(ctx)
                 name, kwargs = ctx.event, ctx.kwargs
         except BaseException as exc:
-            log_failed(log, name, target_of(kwargs), namespace_of(kwargs), "out", start, exc, False)
+            log_failed(logger.log, name, target_of(kwargs), namespace_of(kwargs), "out", start, exc, False)
             raise
         if logger.debug:
-            log_ok(log, name, target_of(kwargs), namespace_of(kwargs), "out", start)
+            log_ok(logger.log, name, target_of(kwargs), namespace_of(kwargs), "out", start)
         return result
 
     if not direct or chain is not None:
