@@ -151,21 +151,27 @@ async def test_model_and_data_keyword_are_refused_on_every_face(name: FaceName) 
                 await result
 
 
+async def failing_ping(stack: str, exception_handler: Any) -> tuple[AsyncServerPeer, Any]:
+    """A connected peer whose ``ping`` handler raises ``ValueError``, taken by ``exception_handler``."""
+    peer = AsyncServerPeer()
+    tsio = wrap(peer.sio, middleware=STACKS[stack])
+
+    @tsio.on(Ping)
+    async def ping(sid: str, data: Ping) -> Pong:
+        raise ValueError("boom")
+
+    tsio.exception_handler(ValueError)(exception_handler)
+    await peer.connect()
+    return peer, tsio
+
+
 async def test_error_entries_come_in_the_same_order_on_every_stack() -> None:
+    def unserialisable(ctx: EventContext, exc: ValueError) -> Any:
+        return object()
+
     results = {}
-    for stack, middleware in STACKS.items():
-        peer = AsyncServerPeer()
-        tsio = wrap(peer.sio, middleware=middleware)
-
-        @tsio.on(Ping)
-        async def ping(sid: str, data: Ping) -> Pong:
-            raise ValueError("boom")
-
-        @tsio.exception_handler(ValueError)
-        def unserialisable(ctx: EventContext, exc: ValueError) -> Any:
-            return object()
-
-        await peer.connect()
+    for stack in STACKS:
+        peer, _ = await failing_ping(stack, unserialisable)
         with structlog.testing.capture_logs() as logs:
             await peer.feed(event_packet("ping", {"message": "m"}))
         results[stack] = ([e["event"] for e in logs], peer.acks())
@@ -176,20 +182,12 @@ async def test_error_entries_come_in_the_same_order_on_every_stack() -> None:
 
 
 async def test_a_cancellation_inside_an_exception_handler_is_logged_the_same_on_every_stack() -> None:
+    async def cancelled(ctx: EventContext, exc: ValueError) -> Any:
+        raise asyncio.CancelledError
+
     results = {}
-    for stack, middleware in STACKS.items():
-        peer = AsyncServerPeer()
-        tsio = wrap(peer.sio, middleware=middleware)
-
-        @tsio.on(Ping)
-        async def ping(sid: str, data: Ping) -> Pong:
-            raise ValueError("boom")
-
-        @tsio.exception_handler(ValueError)
-        async def cancelled(ctx: EventContext, exc: ValueError) -> Any:
-            raise asyncio.CancelledError
-
-        await peer.connect()
+    for stack in STACKS:
+        peer, tsio = await failing_ping(stack, cancelled)
         entry = tsio.sio.handlers["/"]["ping"]
         with structlog.testing.capture_logs() as logs, pytest.raises(asyncio.CancelledError):
             await entry(peer.sid, {"message": "m"})

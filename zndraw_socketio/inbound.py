@@ -27,7 +27,7 @@ from typing import Any
 
 from ._drive import drive
 from .context import InboundContext
-from .dependencies import Injection, Solver
+from .injection import Injection, Solver
 from .middleware.base import InboundNext, Middleware
 from .middleware.logging import log_failed, log_ok
 from .middleware.stack import Stages

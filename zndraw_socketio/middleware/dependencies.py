@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..context import InboundContext
-from ..dependencies import Injection, OverridePlans, Overrides
+from ..injection import Injection, OverridePlans, Overrides
 from ..request import SioRequest
 from .base import Stage
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..context import InboundContext
-from ..dependencies import Overrides
+from ..injection import Overrides
 from ..request import SioRequest
 from .base import Middleware, Stage
 from .dependencies import DependenciesMiddleware
