@@ -28,6 +28,7 @@ from zndraw_socketio import (
     LoggingMiddleware,
     Middleware,
     NamingMiddleware,
+    OutboundContext,
     SioRequest,
     ValidationMiddleware,
     merge_sio_context,
@@ -346,3 +347,39 @@ async def test_an_exception_handler_sees_the_validated_payload(stack: str) -> No
     await peer.connect()
     await peer.feed(event_packet("ping", {"message": "m"}))
     assert peer.acks() == ["31[[\"Ping\",\"{'message': 'm'}\"]]"]
+
+
+def _slots(obj: Any) -> dict[str, Any]:
+    names = [name for cls in type(obj).__mro__ for name in getattr(cls, "__slots__", ())]
+    assert names, type(obj)
+    return {name: getattr(obj, name) for name in names}
+
+
+async def test_contexts_filled_in_place_equal_the_constructed_ones() -> None:
+    """The compiled entries fill their contexts without ``__init__``; every field must match."""
+    seen: list[Any] = []
+
+    class Keep(Middleware):
+        async def inbound(self, ctx: InboundContext, call_next: InboundNext) -> Any:
+            seen.append(_slots(ctx))
+            return await call_next(ctx)
+
+        async def outbound(self, ctx: OutboundContext, call_next: Any) -> Any:
+            seen.append(_slots(ctx))
+            return await call_next(ctx)
+
+    peer = AsyncServerPeer()
+    tsio = wrap(peer.sio, middleware=[Keep()])
+
+    @tsio.on(Ping)
+    async def ping(sid: str, data: Ping) -> Pong:
+        return Pong(reply=data.message)
+
+    await peer.connect()
+    await peer.feed(event_packet("ping", {"message": "m"}))
+    await tsio.emit(Ping(message="o"), to=peer.sid)
+    inbound, outbound = seen
+    (route,) = tsio.routes
+    assert inbound == _slots(InboundContext(route, "ping", "/", peer.sid, (peer.sid,), ({"message": "m"},)))
+    expected = OutboundContext("emit", "ping", Ping(message="o"), {"to": peer.sid}, None)
+    assert outbound == _slots(expected)

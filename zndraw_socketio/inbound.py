@@ -28,7 +28,7 @@ from typing import Any
 from ._drive import drive
 from .context import InboundContext
 from .injection import Injection, Solver
-from .middleware.base import InboundNext, Middleware
+from .middleware.base import InboundNext, Middleware, hook_of
 from .middleware.logging import log_failed, log_ok
 from .middleware.stack import Stages
 from .request import SioRequest, remember_auth
@@ -43,6 +43,7 @@ and ``payload`` from the context: the invoker is itself the innermost step of th
 
 
 _ABSENT: Any = object()  # no payload argument at all
+_new = object.__new__
 
 
 def compile_inbound(
@@ -79,6 +80,8 @@ def compile_inbound(
         or stages.exceptions.may_handle(namespace)
     )
     run: Callable[[InboundContext], Awaitable[Any]] = chain or invoke
+    outer = hook_of(chain)  # the outermost user hook, called in place by entry_one
+    outer_hook, outer_next = outer if outer is not None else (None, invoke)
 
     async def failed(
         log: Any,
@@ -176,8 +179,18 @@ def compile_inbound(
         value = _ABSENT
         try:
             if eager_one or overrides:
-                ctx = InboundContext(route, event, namespace, sid, (sid,), (data,))
-                result = await run(ctx)
+                # InboundContext(route, event, namespace, sid, (sid,), (data,)), filled in place
+                ctx = _new(InboundContext)
+                ctx.route = route
+                ctx.event = event
+                ctx.namespace = namespace
+                ctx.sid = sid
+                ctx.lead = (sid,)
+                ctx.args = ctx.values = (data,)
+                ctx.kwargs = ctx.error = ctx._state = None
+                ctx.handled = False
+                ctx.data = data
+                result = await (run(ctx) if outer_hook is None else outer_hook(ctx, outer_next))
             elif not direct:
                 result = await invoke(None, (sid,), (data,))
             elif resolve is None:

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from .adapters import model_dumper
 from .context import OutboundContext, namespace_of, target_of
-from .middleware.base import Middleware, OutboundNext
+from .middleware.base import Middleware, OutboundNext, hook_of
 from .middleware.logging import log_failed, log_ok
 from .middleware.stack import Stages
 from .middleware.validation import serialise, validate_response
@@ -29,6 +29,7 @@ __all__ = ["Kind", "Send", "compile_outbound", "to_and_room_positional"]
 
 Kind = Literal["emit", "call"]
 Send = Callable[[Kind, Any, Any, dict[str, Any], Any], Coroutine[Any, Any, Any]]
+_new = object.__new__
 """``send(kind, event, data, kwargs, response_model)``: the coroutine of one emit or call."""
 
 
@@ -100,6 +101,8 @@ def compile_outbound(
         return _replied(raw_call(name, data, **kwargs), response_model, is_async)
 
     chain = _user_chain(stages.user_layers(user), deliver, sync=not is_async)
+    outer = hook_of(chain)  # the outermost user hook, called in place by send
+    outer_hook, outer_next = outer if outer is not None else (None, deliver)
 
     async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
         if logger.log is None:
@@ -112,8 +115,15 @@ def compile_outbound(
             if chain is None:
                 result = await deliver(kind, name, payload, kwargs, response_model)
             else:
-                ctx = OutboundContext(kind, name, payload, kwargs, response_model)
-                result = await chain(ctx)
+                # OutboundContext(kind, name, payload, kwargs, response_model), filled in place
+                ctx = _new(OutboundContext)
+                ctx.kind = kind
+                ctx.event = name
+                ctx.data = payload
+                ctx.kwargs = kwargs
+                ctx.response_model = response_model
+                ctx._state = None
+                result = await (chain(ctx) if outer_hook is None else outer_hook(ctx, outer_next))
                 name, kwargs = ctx.event, ctx.kwargs
         except BaseException as exc:
             log_failed(logger.log, name, target_of(kwargs), namespace_of(kwargs), "out", start, exc, False)

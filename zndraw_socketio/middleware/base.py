@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
     from ..asyncapi.spec import OperationSpec
     from ..routing import Route
 
-__all__ = ["InboundNext", "Middleware", "OutboundNext", "Stage"]
+__all__ = ["InboundNext", "Middleware", "OutboundNext", "Stage", "hook_of"]
 
 InboundNext = Callable[[InboundContext], Awaitable[Any]]
 OutboundNext = Callable[[OutboundContext], Awaitable[Any]]
@@ -103,6 +104,7 @@ class Middleware:
             def step(ctx: Any) -> Awaitable[Any]:
                 return hook(ctx, call_next)  # the hook's own coroutine: no frame of ours
 
+            _HOOKS[step] = (hook, call_next)
             return step
 
         def sync_next(ctx: Any) -> Any:
@@ -126,6 +128,18 @@ class Middleware:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+_HOOKS: weakref.WeakKeyDictionary[Callable[..., Any], tuple[Callable[..., Any], Callable[..., Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def hook_of(step: Callable[..., Any] | None) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """``(hook, call_next)`` of a step made by ``wrap_inbound``/``wrap_outbound``'s default on an
+    async face, so that a compiled entry may call ``hook(ctx, call_next)`` itself, one frame less
+    per event; ``None`` for any other callable."""
+    return _HOOKS.get(step) if step is not None else None
 
 
 def _overrides(cls: type, hook: str) -> bool:
