@@ -71,14 +71,14 @@ def compile_inbound(
     fail = stages.exceptions.failure(route)
     reported = stages.exceptions.reported
     injection = stages.dependencies.injection(route)
-    invoke = _invoker(route, stages, injection, make_request)
+    single = stages.validation.single(route)
+    invoke = _invoker(route, stages, injection, single, make_request)
     chain = _user_chain(route, stages.user_layers(user, route), invoke)
     overrides = stages.dependencies.overrides if injection is not None else {}
-    eager = (
-        chain is not None
-        or (injection is not None and injection.needs_context)
-        or stages.exceptions.may_handle(namespace)
-    )
+    # a user middleware or a context/request parameter needs the context for every event; an
+    # exception handler that may apply needs it too, unless the entry keeps the validated value
+    needs_context = chain is not None or (injection is not None and injection.needs_context)
+    eager = needs_context or stages.exceptions.may_handle(namespace)
     run: Callable[[InboundContext], Awaitable[Any]] = chain or invoke
     outer = hook_of(chain)  # the outermost user hook, called in place by entry_one
     outer_hook, outer_next = outer if outer is not None else (None, invoke)
@@ -145,7 +145,6 @@ def compile_inbound(
             log_ok(log, ev, sid, ns, "in", start)
         return reply
 
-    single = stages.validation.single(route)
     lone = injection.lone if injection is not None else None
     handler = route.handler
     if (
@@ -161,9 +160,7 @@ def compile_inbound(
     # the validated value is kept for an exception handler, so that one needs no context up front
     direct = single is not None and route.is_coroutine and (injection is None or lone is not None)
     lone_name, resolve = lone if lone is not None else ("", None)
-    eager_one = (
-        chain is not None or (injection is not None and injection.needs_context) or (eager and not direct)
-    )
+    eager_one = needs_context or (eager and not direct)
 
     async def entry_one(sid: Any, data: Any = _ABSENT, /, *rest: Any) -> Any:
         """``entry`` for the commonest call, a server event with one payload argument for a handler
@@ -236,13 +233,14 @@ def _invoker(
     route: Route,
     stages: Stages,
     injection: Injection | None,
+    single: Callable[[Any], Any] | None,
     make_request: Callable[[InboundContext], SioRequest],
 ) -> Invoker:
-    """validate -> solve -> call for ``route``, in the cheapest shape that fits it."""
+    """validate -> solve -> call for ``route``, in the cheapest shape that fits it (``single``: the
+    validation stage's validator of a lone payload argument)."""
     handler = route.handler
     awaits = route.is_coroutine
     convert = stages.validation.converter(route)
-    single = stages.validation.single(route)
 
     one_lead = route.handler_lead == 1
     if injection is None and single is not None and awaits:

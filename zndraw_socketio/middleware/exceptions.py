@@ -95,17 +95,15 @@ class ReplyEncoding:
     mode: str = "json"
 
 
-def _never_dumped(value: Any, mode: str = "json") -> Any:  # pragma: no cover - no model declared
-    return value
-
-
 def _connect_result(result: Any) -> Any:
     if is_problem(result):  # a middleware answered with an error: that is a refusal
         raise _refusal(result)
     return result
 
 
-def _as_is(result: Any) -> Any:
+def _as_is(result: Any, mode: str = "json") -> Any:
+    """The result as it is: a reserved event's reply, and the ``dump`` of a record that declares
+    no model (never called there: no result is a ``_NoModel``)."""
     return result
 
 
@@ -145,12 +143,12 @@ class ExceptionMiddleware(Stage):
         with an error): that refuses the connection. Other reserved events return what they return.
         """
         if route.kind == "connect":
-            return ReplyEncoding(_NoModel, _never_dumped, _connect_result)
+            return ReplyEncoding(_NoModel, _as_is, _connect_result)
         if route.kind != "event":
-            return ReplyEncoding(_NoModel, _never_dumped, _as_is)
+            return ReplyEncoding(_NoModel, _as_is, _as_is)
         declared = model_dumper(route.returns)
         if declared is None:
-            return ReplyEncoding(_NoModel, _never_dumped, encode)
+            return ReplyEncoding(_NoModel, _as_is, encode)
         model, dump = declared
         return ReplyEncoding(model, dump, encode)
 
