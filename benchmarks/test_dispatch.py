@@ -11,7 +11,15 @@ manager's fan-out, but no network. Three variants per direction, in the same run
   ``merge_sio_context`` among the processors (inbound also ``typed_3vars``: the same handler with
   structlog's default processors, so the chain binds three structlog context variables instead of
   one, ``mw1``/``mw3``: one and three pass-through user middlewares, and ``dep1``/``dep3``: one async
-  ``Depends`` and a 3-level nested chain; outbound also ``mw1``).
+  ``Depends`` and a 3-level nested chain; outbound also ``mw1``);
+- the batteries: ``typed`` behind one of the middlewares of ``zndraw_socketio.middleware``
+  (``ratelimit``, in memory, with a limit never reached; ``prometheus``, a registry of its own;
+  ``otel``, the API's default no-op providers, no SDK; outbound ``prometheus`` and ``otel``), each round
+  paired with a ``typed`` round run just before it (their row is the difference, µs per event);
+- the wire codec: every variant above wraps with ``codec=None``, so that it measures the chain
+  over python-socketio's own codec, as ``raw`` and ``floor`` use it; ``raw_codec`` is ``raw`` with
+  ``zndraw_socketio``'s packet class set on the server object, and ``default`` is ``typed`` with
+  ``wrap()``'s defaults (that codec included): their row is (variant - raw), µs per event.
 
 Run: ``python -m pytest benchmarks -p no:cacheprovider --benchmark-only``. The ratios are printed
 at the end of the run (see ``conftest.py``).
@@ -37,10 +45,11 @@ from zndraw_socketio import (
     merge_sio_context,
     wrap,
 )
+from zndraw_socketio.codec import PydanticPacket
 from zndraw_socketio.middleware import InboundNext, OutboundNext
 
 Batch = Callable[[], object]
-Measure = Callable[[str, str, int, Batch, Batch | None, Batch | None], None]  # the ``measure`` fixture
+Measure = Callable[..., None]  # the ``measure`` fixture
 
 BATCH = 200  # events per benchmark round
 EIO_SID = "eio-bench"
@@ -138,8 +147,47 @@ class Passthrough(Middleware):
         return await call_next(ctx)
 
 
+def _ratelimit() -> Middleware:
+    from zndraw_socketio.middleware.ratelimit import RateLimitMiddleware
+
+    return RateLimitMiddleware("1000000/second", burst=10**9)  # in memory, never reached
+
+
+def _prometheus() -> Middleware:
+    from prometheus_client import CollectorRegistry
+
+    from zndraw_socketio.middleware.prometheus import PrometheusMiddleware
+
+    return PrometheusMiddleware(registry=CollectorRegistry())
+
+
+def _otel() -> Middleware:
+    from zndraw_socketio.middleware.opentelemetry import OpenTelemetryMiddleware
+
+    # the global providers with no SDK configured: the API's proxies to its no-op provider (given
+    # explicitly, a NoOpTracerProvider and NoOpMeterProvider make the middleware leave itself out)
+    return OpenTelemetryMiddleware()
+
+
+BATTERIES: dict[str, Callable[[], Middleware]] = {
+    "ratelimit": _ratelimit,
+    "prometheus": _prometheus,
+    "otel": _otel,
+}
+"""The battery variants: the middleware each puts in front of the typed handler (or emit)."""
+
+
+def _wrap(sio: Any, variant: str) -> Any:
+    """``wrap(sio)`` for ``variant``: its user middleware; ``wrap()``'s own codec for ``default``
+    only, python-socketio's (``codec=None``) for the others, as raw and floor have it."""
+    return wrap(sio, middleware=_passthrough(variant), codec="pydantic" if variant == "default" else None)
+
+
 def _passthrough(variant: str) -> list[Middleware]:
-    """The user middleware of ``variant``: ``mw1`` one pass-through, ``mw3`` three, else none."""
+    """The user middleware of ``variant``: ``mw1`` one pass-through, ``mw3`` three, a battery
+    variant its middleware, else none."""
+    if variant in BATTERIES:
+        return [BATTERIES[variant]()]
     return [Passthrough() for _ in range({"mw1": 1, "mw3": 3}.get(variant, 0))]
 
 
@@ -147,7 +195,9 @@ def _passthrough(variant: str) -> list[Middleware]:
 def _inbound_server(variant: str) -> StubbedServer:
     server = StubbedServer()
     sio = server.sio
-    if variant == "raw":
+    if variant in ("raw", "raw_codec"):
+        if variant == "raw_codec":
+            sio.packet_class = PydanticPacket
 
         async def raw_ping(sid: str, data: dict[str, Any]) -> dict[str, Any]:
             return {"reply": data["message"]}
@@ -163,21 +213,22 @@ def _inbound_server(variant: str) -> StubbedServer:
         sio.on("ping", floor_ping)
 
     elif variant == "dep1":
-        tsio = wrap(sio)
+        tsio = _wrap(sio, variant)
 
         @tsio.on(Ping)
         async def dep1_ping(sid: str, data: Ping, word: Annotated[str, Depends(level1)]) -> Pong:
             return Pong(reply=data.message)
 
     elif variant == "dep3":
-        tsio = wrap(sio)
+        tsio = _wrap(sio, variant)
 
         @tsio.on(Ping)
         async def dep3_ping(sid: str, data: Ping, word: Annotated[str, Depends(level3)]) -> Pong:
             return Pong(reply=data.message)
 
-    else:  # typed, typed_3vars (the structlog configuration differs, see quiet_structlog), mw1, mw3
-        tsio = wrap(sio, middleware=_passthrough(variant))
+    else:  # typed, typed_3vars (the structlog configuration differs, see quiet_structlog), mw1, mw3,
+        # the batteries, default
+        tsio = _wrap(sio, variant)
 
         @tsio.on(Ping)
         async def typed_ping(sid: str, data: Ping) -> Pong:
@@ -217,14 +268,17 @@ def test_inbound(
 ):
     raw_batch = None if variant == "raw" else _inbound_batch("raw", loop)
     floor_batch = None if variant in ("raw", "floor") else _inbound_batch("floor", loop)
-    measure("inbound", variant, BATCH, _inbound_batch(variant, loop), raw_batch, floor_batch)
+    typed_batch = _inbound_batch("typed", loop) if variant in BATTERIES else None
+    measure("inbound", variant, BATCH, _inbound_batch(variant, loop), raw_batch, floor_batch, typed_batch)
 
 
 # -- outbound --------------------------------------------------------------------------------------
 def _emitter(variant: str, server: StubbedServer) -> Callable[[int], Awaitable[None]]:
     sio = server.sio
     sid = server.sid
-    if variant == "raw":
+    if variant in ("raw", "raw_codec"):
+        if variant == "raw_codec":
+            sio.packet_class = PydanticPacket
 
         async def raw_emits(n: int) -> None:
             for _ in range(n):
@@ -239,7 +293,7 @@ def _emitter(variant: str, server: StubbedServer) -> Callable[[int], Awaitable[N
 
         return floor_emits
 
-    tsio = wrap(sio, middleware=_passthrough(variant))
+    tsio = _wrap(sio, variant)
 
     async def typed_emits(n: int) -> None:
         for _ in range(n):
@@ -268,4 +322,5 @@ def test_outbound(
 ):
     raw_batch = None if variant == "raw" else _outbound_batch("raw", loop)
     floor_batch = None if variant in ("raw", "floor") else _outbound_batch("floor", loop)
-    measure("outbound", variant, BATCH, _outbound_batch(variant, loop), raw_batch, floor_batch)
+    typed_batch = _outbound_batch("typed", loop) if variant in BATTERIES else None
+    measure("outbound", variant, BATCH, _outbound_batch(variant, loop), raw_batch, floor_batch, typed_batch)

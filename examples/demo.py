@@ -2,6 +2,7 @@
 
     python examples/demo.py           # a short exchange with the structured logs on screen, then exit
     python examples/demo.py --serve   # the same, then keep serving for a browser until Ctrl-C
+    python examples/demo.py --batteries  # also rate limiting, Prometheus (/metrics) and OpenTelemetry
 
 Everything runs on 127.0.0.1 (a free port unless ``--port`` is given); no other service is needed.
 """
@@ -152,6 +153,45 @@ async def exchange(client: AsyncClientWrapper, inbox: asyncio.Queue[BaseModel], 
     await asyncio.wait_for(inbox.get(), 5)
 
 
+# -- the batteries (--batteries) ------------------------------------------------------------------
+def install_batteries() -> None:
+    """Rate limiting (10 events per second per connection), Prometheus metrics at /metrics and
+    OpenTelemetry spans (the global providers: no-op unless the app configures the SDK)."""
+    from prometheus_client import CollectorRegistry, make_asgi_app
+
+    from zndraw_socketio.middleware.opentelemetry import OpenTelemetryMiddleware
+    from zndraw_socketio.middleware.prometheus import PrometheusMiddleware
+    from zndraw_socketio.middleware.ratelimit import RateLimitMiddleware
+
+    registry = CollectorRegistry()
+    metrics = PrometheusMiddleware(registry=registry)
+    tsio.add_middleware(metrics)  # outermost of the three: it counts the rate limit's 429s
+    tsio.add_middleware(OpenTelemetryMiddleware())
+    tsio.add_middleware(RateLimitMiddleware("10/second"))
+    metrics.track_connections(tsio)
+    app.mount("/metrics", make_asgi_app(registry=registry))
+
+
+async def batteries(client: AsyncClientWrapper, url: str) -> None:
+    step("6. batteries: 25 pings at once against a limit of 10/second, then GET /metrics")
+    replies = await asyncio.gather(
+        *(
+            client.call(Ping(message="burst"), response_model=Pong | ProblemDetail, timeout=5)
+            for _ in range(25)
+        )
+    )
+    refused = [r for r in replies if isinstance(r, ProblemDetail)]
+    title = refused[0].title if refused else "-"
+    print(f"{len(replies) - len(refused)} replied, {len(refused)} refused: {title}")
+    async with httpx.AsyncClient(base_url=url) as http:
+        response = await http.get("/metrics/")
+    for line in response.text.splitlines():
+        if line.startswith("socketio_connections{") or (
+            line.startswith("socketio_events_total") and 'event="ping"' in line
+        ):
+            print(line)
+
+
 # -- running it -----------------------------------------------------------------------------------
 def configure_logging() -> None:
     """Console logs with debug visible, so that every event's entry is on screen."""
@@ -168,8 +208,10 @@ def configure_logging() -> None:
     )
 
 
-async def main(port: int, serve: bool) -> None:
+async def main(port: int, serve: bool, with_batteries: bool = False) -> None:
     configure_logging()
+    if with_batteries:
+        install_batteries()
     sock = socket.socket()
     sock.bind(("127.0.0.1", port))  # port 0: the system picks a free one
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -186,6 +228,8 @@ async def main(port: int, serve: bool) -> None:
     try:
         await client.connect(url, wait_timeout=5)
         await exchange(client, inbox, url)
+        if with_batteries:
+            await batteries(client, url)
         if serve:
             stop = asyncio.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -203,5 +247,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--serve", action="store_true", help="keep serving after the exchange")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument(
+        "--batteries", action="store_true", help="add rate limiting, Prometheus (/metrics) and OpenTelemetry"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.port, args.serve))
+    asyncio.run(main(args.port, args.serve, args.batteries))

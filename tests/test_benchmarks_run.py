@@ -38,3 +38,33 @@ def test_benchmarks_run_and_print_every_ratio() -> None:
     ]:
         lines = [line for line in out.splitlines() if f"({variant} - raw) / (floor - raw)" in line]
         assert any(target in line for line in lines), (variant, target, out[-2000:])
+    for battery, target, rows in [
+        ("ratelimit", "target <= 2.00 µs", 1),
+        ("prometheus", "target <= 3.00 µs", 2),
+    ]:
+        lines = [line for line in out.splitlines() if f"({battery} - typed) = " in line]
+        assert sum(target in line and "µs per event" in line for line in lines) == rows, (
+            battery,
+            out[-2000:],
+        )
+    # the wire codec: python-socketio with the packet class, and wrap()'s defaults, against raw
+    for variant, verdict, rows in [
+        ("raw_codec", "reported, no target", 2),
+        ("default", "target < 0.00 µs", 2),
+    ]:
+        lines = [line for line in out.splitlines() if f"({variant} - raw) = " in line]
+        assert sum(verdict in line for line in lines) == rows, (variant, out[-2000:])
+    # end to end over loopback (both N) and the bytes retained per event (both directions)
+    for n in (1, 20):
+        assert f"end to end, N = {n} clients per server" in out, out[-3000:]
+    for variant in ("raw", "raw_codec", "typed"):
+        assert (
+            sum(
+                line.strip().startswith(f"{variant} ") and "round trips/s" in line
+                for line in out.splitlines()
+            )
+            == 2
+        )
+    assert out.count("typed/raw round trips/s = ") == 2 and out.count("typed/raw_codec round trips/s = ") == 2
+    for direction in ("inbound", "outbound"):
+        assert f"memory, {direction}: " in out and "bytes retained per event" in out, out[-3000:]

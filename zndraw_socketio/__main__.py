@@ -1,8 +1,9 @@
-"""Command line: ``python -m zndraw_socketio asyncapi module:attribute [--yaml] [-o FILE]``.
+"""Command line: ``python -m zndraw_socketio asyncapi module:attribute [--yaml] [-o FILE]`` and
+``python -m zndraw_socketio typescript module:attribute [-o FILE]``.
 
 Imports ``module`` (the current directory is importable, as with uvicorn), takes ``attribute``
 (dotted for nested attributes: a wrapper from ``wrap()``) and writes its AsyncAPI 3.0 document as
-JSON, or as YAML with ``--yaml``, to FILE or standard output.
+JSON, or as YAML with ``--yaml``, or its TypeScript contracts, to FILE or standard output.
 """
 
 from __future__ import annotations
@@ -57,6 +58,19 @@ def _asyncapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _typescript(args: argparse.Namespace) -> int:
+    text = _load(args.target).typescript()
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise SystemExit(f"error: cannot write {args.output!r}: {exc.strerror or exc}") from None
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m zndraw_socketio")
@@ -68,9 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     asyncapi.add_argument("--title", help="info.title (default: the app's title, else the target)")
     asyncapi.add_argument("--version", help="info.version (default: the app's version, else 0.1.0)")
     asyncapi.add_argument("--description", help="info.description")
+    typescript = commands.add_parser("typescript", help="write the TypeScript contracts of a wrapper")
+    typescript.add_argument("target", help="module:attribute of the wrapper, e.g. myapp.main:tsio")
+    typescript.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
     args = parser.parse_args(argv)
     if args.command == "asyncapi":
         return _asyncapi(args)
+    if args.command == "typescript":
+        return _typescript(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .capture import watch
 from .context import InboundContext, payload_of
 from .inbound import compile_inbound
 from .middleware.base import Middleware
@@ -44,6 +45,7 @@ class Core:
         self._direct = is_async and role == "server"
         self._positional = self._direct and to_and_room_positional(sio.emit)
         self.send: Send = self._compile_outbound()
+        watch(self)  # composed again when a test's capture_events() opens or closes
 
     # -- the stack -----------------------------------------------------------------------------
     @property

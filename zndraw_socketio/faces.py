@@ -92,6 +92,17 @@ class Face:
 
         return build_asyncapi(self, title=title, version=version, description=description, servers=servers)
 
+    def typescript(self) -> str:
+        """The TypeScript contracts of the registered handlers, as the text of one ``.ts`` module.
+
+        Generated from the AsyncAPI document: an interface or type per schema, and per namespace
+        ``ServerToClientEvents`` / ``ClientToServerEvents`` for socket.io-client's ``Socket``, with
+        acks typed ``(reply: M | ProblemDetail) => void``. Built anew on each call.
+        """
+        from .asyncapi.typescript import build_typescript
+
+        return build_typescript(self)
+
 
 class Handlers(Face):
     """Registration of handlers and exception handlers (servers and clients, not simple clients)."""

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .adapters import model_dumper
+from .capture import capturing, recording
 from .context import OutboundContext, namespace_of, target_of
 from .middleware.base import Middleware, OutboundNext, hook_of
 from .middleware.logging import log_failed, log_ok
@@ -56,6 +57,8 @@ def compile_outbound(
     outbound_name = stages.naming.outbound_name
     raw_emit = sio.emit
     raw_call = getattr(sio, "call", None)
+    if capturing():  # a test's capture_events() is open: what reaches socketio is recorded
+        raw_emit, raw_call, direct, positional = _recorded(sio, raw_emit, raw_call)
     # per model class sent so far: its event name (the naming stage's) and its bound serializer
     # (the validation stage's), worked out on the class's first emit
     plans: dict[type, tuple[str, Callable[..., Any]]] = {}
@@ -156,6 +159,18 @@ def compile_outbound(
             return send(kind, event, data, kwargs, response_model)
 
     return send_direct
+
+
+def _recorded(sio: Any, emit: Any, call: Any) -> tuple[Any, Any, bool, bool]:
+    """socketio's ``emit`` and ``call`` behind capture recorders, for a sender that passes every
+    argument by keyword (neither direct nor positional)."""
+    own = getattr(sio, "namespace", None)  # a simple client's one namespace
+    default = own if isinstance(own, str) else "/"
+
+    def keys(event: str, data: Any = None, **kwargs: Any) -> tuple[str, str, Any, Any]:
+        return event, kwargs.get("namespace") or default, target_of(kwargs), data
+
+    return recording("out", keys, emit), None if call is None else recording("out", keys, call), False, False
 
 
 def _user_chain(

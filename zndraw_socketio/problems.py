@@ -75,8 +75,9 @@ def validation_problem(exc: ValidationError, event: str) -> dict[str, Any]:
     }
 
 
-def http_problem(status: int, detail: Any, event: str) -> dict[str, Any]:
-    """The reply for an ``HTTPException`` raised in a handler or dependency: its status and detail."""
+def http_problem(status: int, detail: Any, event: str | None) -> dict[str, Any]:
+    """The reply for an ``HTTPException`` raised in a handler or dependency: its status and detail
+    (also the 400 for a packet that could not be decoded, whose event is unknown: ``None``)."""
     try:
         title = HTTPStatus(status).phrase
     except ValueError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Self, TypeVar, overload
+from typing import Any, Literal, Self, TypeVar, overload
 
 import socketio
 from typing_extensions import TypeForm
@@ -11,6 +11,10 @@ from typing_extensions import TypeForm
 from .faces import AsyncSender, Face, Handlers, SyncSender
 from .middleware.base import Middleware
 from .routing import Role
+from .wire import install_codec
+
+Codec = Literal["pydantic"] | None
+"""``wrap(..., codec=...)``: ``"pydantic"`` (pydantic-core's JSON on the wire) or ``None``."""
 
 __all__ = [
     "AsyncClientWrapper",
@@ -133,35 +137,61 @@ _FACES: tuple[tuple[type, type[Face]], ...] = (
 
 
 @overload
-def wrap(sio: socketio.AsyncServer, *, middleware: Iterable[Middleware] = ()) -> AsyncServerWrapper: ...
-@overload
-def wrap(sio: socketio.AsyncClient, *, middleware: Iterable[Middleware] = ()) -> AsyncClientWrapper: ...
-@overload
-def wrap(sio: socketio.Server, *, middleware: Iterable[Middleware] = ()) -> SyncServerWrapper: ...
-@overload
-def wrap(sio: socketio.Client, *, middleware: Iterable[Middleware] = ()) -> SyncClientWrapper: ...
+def wrap(
+    sio: socketio.AsyncServer, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+) -> AsyncServerWrapper: ...
 @overload
 def wrap(
-    sio: socketio.AsyncSimpleClient, *, middleware: Iterable[Middleware] = ()
+    sio: socketio.AsyncClient, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+) -> AsyncClientWrapper: ...
+@overload
+def wrap(
+    sio: socketio.Server, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+) -> SyncServerWrapper: ...
+@overload
+def wrap(
+    sio: socketio.Client, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+) -> SyncClientWrapper: ...
+@overload
+def wrap(
+    sio: socketio.AsyncSimpleClient, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
 ) -> AsyncSimpleClientWrapper: ...
 @overload
-def wrap(sio: socketio.SimpleClient, *, middleware: Iterable[Middleware] = ()) -> SimpleClientWrapper: ...
+def wrap(
+    sio: socketio.SimpleClient, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+) -> SimpleClientWrapper: ...
 @overload
-def wrap(sio: socketio.AsyncManager, *, middleware: Iterable[Middleware] = ()) -> AsyncManagerWrapper: ...
+def wrap(
+    sio: socketio.AsyncManager, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+) -> AsyncManagerWrapper: ...
 @overload
-def wrap(sio: socketio.Manager, *, middleware: Iterable[Middleware] = ()) -> ManagerWrapper: ...
+def wrap(
+    sio: socketio.Manager, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+) -> ManagerWrapper: ...
 
 
-def wrap(sio: Any, *, middleware: Iterable[Middleware] = ()) -> Any:
+def wrap(sio: Any, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic") -> Any:
     """Wrap a python-socketio object in its typed face, with ``middleware`` installed.
 
     Takes ``AsyncServer``, ``AsyncClient``, ``Server``, ``Client``, ``AsyncSimpleClient``,
     ``SimpleClient`` and the client managers (``AsyncRedisManager(url, write_only=True)``...);
     raises ``TypeError`` for anything else.
+
+    ``codec="pydantic"`` (the default) gives ``sio`` itself a socket.io packet class on
+    pydantic-core's JSON (and its client manager the same JSON): faster, and valid JSON on the
+    wire (``NaN`` and ``±Infinity`` are sent as ``null``); received payloads are bounded (nesting
+    and integer length), and an undecodable packet that asked for an ack is answered with a 400
+    problem detail. A serializer or ``json=`` module chosen for ``sio`` is kept. ``codec=None``
+    leaves python-socketio's codec as it is.
     """
+    if codec not in ("pydantic", None):
+        raise ValueError(f"codec must be 'pydantic' or None, got {codec!r}")
     for kind, face in _FACES:
         if isinstance(sio, kind):
-            return face(sio, middleware=middleware)
+            wrapper = face(sio, middleware=middleware)
+            if codec == "pydantic":
+                install_codec(sio)
+            return wrapper
     raise TypeError(
         "Expected socketio instance (AsyncServer, AsyncClient, Server, Client, AsyncSimpleClient, "
         f"SimpleClient or a client manager), got {type(sio).__name__}"

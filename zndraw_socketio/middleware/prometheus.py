@@ -1,0 +1,397 @@
+"""Prometheus metrics for every inbound and outbound event, through prometheus-client.
+
+    from zndraw_socketio.middleware.prometheus import PrometheusMiddleware
+
+    metrics = PrometheusMiddleware()
+    tsio = wrap(sio, middleware=[metrics])
+    metrics.track_connections(tsio)
+
+The series (``socketio`` being the prefix):
+
+- ``socketio_events_total{direction, namespace, event, outcome}``: events handled (``in``) and
+  emits/calls sent (``out``); ``outcome`` is ``error`` when an exception left the chain inside
+  this middleware or the reply is a problem detail, else ``ok``;
+- ``socketio_event_duration_seconds{direction, namespace, event}``: time spent inside this
+  middleware (validation, dependencies and handler; outbound, serialisation and socketio's send);
+- ``socketio_events_in_progress{namespace, event}``: inbound events being handled now;
+- ``socketio_payload_bytes{direction, namespace, event}``: sizes of binary payloads (the only
+  ones whose size is known without encoding them again);
+- ``socketio_connections{namespace}``: connections of the servers and clients given to
+  ``track_connections``, read from python-socketio's manager when scraped.
+
+Labels stay bounded: ``event`` and ``namespace`` take only the names of registered handlers (or,
+outbound, of declared ``emits=`` models and model payloads); anything else, such as what reaches
+a catch-all ``"*"`` handler, is ``unknown``.
+
+The counts live in plain per-series records that a ``prometheus_client`` custom collector turns
+into metric families when the registry is scraped, so that an event costs a few additions and no
+locks (a synchronous face, whose handlers may run in threads, takes one lock per update).
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from ..names import get_event_name
+from ..problems import ProblemDetail
+from .base import InboundNext, Middleware, OutboundNext
+
+if TYPE_CHECKING:
+    from ..context import InboundContext, OutboundContext
+    from ..routing import Route
+
+__all__ = ["DURATION_BUCKETS", "PAYLOAD_BUCKETS", "PrometheusMiddleware"]
+
+DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+"""Upper bounds of ``event_duration_seconds``, in seconds (``+Inf`` is added)."""
+
+PAYLOAD_BUCKETS: tuple[float, ...] = tuple(float(4**i * 64) for i in range(10))
+"""Upper bounds of ``payload_bytes``: 64 B to 16 MiB by powers of four (``+Inf`` is added)."""
+
+UNKNOWN = "unknown"
+_BYTES = (bytes, bytearray, memoryview)
+
+
+def _is_error_reply(reply: Any) -> bool:
+    """True when ``reply`` is a problem detail (a dict with ``kind: "error"`` or the model).
+
+    The model is looked for in the reply type's MRO: ``isinstance`` against a pydantic model
+    class costs more than the rest of an event's counting when the answer is no."""
+    if type(reply) is dict:
+        return reply.get("kind") == "error" and isinstance(reply.get("status"), int)
+    return ProblemDetail in type(reply).__mro__
+
+
+class _Series:
+    """The counts of one ``(direction, namespace, event)``."""
+
+    __slots__ = ("buckets", "direction", "error", "event", "in_progress", "namespace", "ok", "payload",
+                 "payload_sum", "sum")  # fmt: skip
+
+    def __init__(self, direction: str, namespace: str, event: str, buckets: int, payload: int) -> None:
+        self.direction = direction
+        self.namespace = namespace
+        self.event = event
+        self.ok = 0
+        self.error = 0
+        self.in_progress = 0
+        self.buckets = [0] * (buckets + 1)  # per bucket, not cumulative; the last is +Inf
+        self.sum = 0.0
+        self.payload = [0] * (payload + 1)
+        self.payload_sum = 0.0
+
+
+class PrometheusMiddleware(Middleware):
+    """Counts, times and sizes every event into a ``prometheus_client`` registry.
+
+    ``registry`` defaults to prometheus-client's global ``REGISTRY``; ``prefix`` starts every
+    metric name (``socketio_events_total``...); ``buckets`` and ``payload_buckets`` are the
+    histograms' upper bounds. Two middlewares with one prefix cannot share a registry. Install it
+    outermost of your middleware to see what the others do (a 429 of a rate limit inside it counts
+    as an error). Call ``track_connections(tsio)`` for ``socketio_connections``: the connections
+    are read from python-socketio when the registry is scraped, since a middleware sees connect
+    and disconnect only in namespaces with handlers for them.
+    """
+
+    def __init__(
+        self,
+        registry: Any = None,
+        prefix: str = "socketio",
+        *,
+        buckets: Sequence[float] = DURATION_BUCKETS,
+        payload_buckets: Sequence[float] = PAYLOAD_BUCKETS,
+    ) -> None:
+        from prometheus_client import REGISTRY
+
+        self.registry = registry if registry is not None else REGISTRY
+        self.prefix = prefix
+        self.bounds = tuple(sorted(float(b) for b in buckets if b != float("inf")))
+        self.payload_bounds = tuple(sorted(float(b) for b in payload_buckets if b != float("inf")))
+        self._series: dict[tuple[str, str, str], _Series] = {}
+        self._routes: set[tuple[str, str]] = set()  # (namespace, event) of the handlers, "*" kept
+        self._namespaces: set[str] = {"/"}
+        self._out_events: set[str] = set()
+        self._out_cache: dict[tuple[str, str], _Series] = {}
+        self._tracked: list[Any] = []
+        self._lock = threading.Lock()
+        self.registry.register(_Collector(self))
+
+    # -- labels --------------------------------------------------------------------------------
+    def _series_for(self, direction: str, namespace: str, event: str) -> _Series:
+        key = (direction, namespace, event)
+        series = self._series.get(key)
+        if series is None:
+            with self._lock:
+                series = self._series.setdefault(
+                    key, _Series(direction, namespace, event, len(self.bounds), len(self.payload_bounds))
+                )
+        return series
+
+    def _learn(self, route: Route) -> None:
+        """Record the names ``route`` makes known, for labels."""
+        self._routes.add((route.namespace, route.event))
+        if route.namespace != "*":
+            self._namespaces.add(route.namespace)
+        if route.event != "*":
+            self._out_events.add(route.event)
+        for model in route.emits:
+            self._out_events.add(get_event_name(model))
+        self._out_cache.clear()
+
+    def _inbound_labels(self, namespace: str, event: str) -> tuple[str, str]:
+        known = (namespace, event) in self._routes or ("*", event) in self._routes
+        return (
+            namespace if namespace in self._namespaces else UNKNOWN,
+            event if known and event != "*" else UNKNOWN,
+        )
+
+    # -- inbound -------------------------------------------------------------------------------
+    def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
+        """The step counting ``route``'s events; its series is chosen here, once, unless the route
+        is a catch-all."""
+        self._learn(route)
+        fixed = None
+        if route.event != "*" and route.namespace != "*":
+            fixed = self._series_for("in", route.namespace, route.event)
+        series_for, labels, payload, bounds = (
+            self._series_for,
+            self._inbound_labels,
+            self._payload,
+            self.bounds,
+        )
+        if route.sync:
+            return self._locked_step(call_next, fixed, "in")
+
+        async def count_inbound(ctx: InboundContext) -> Any:
+            series = fixed if fixed is not None else series_for("in", *labels(ctx.namespace, ctx.event))
+            series.in_progress += 1
+            data = ctx.data
+            if type(data) in _BYTES:
+                payload(series, data)
+            start = perf_counter()
+            try:
+                reply = await call_next(ctx)
+            except BaseException:
+                _record(series, perf_counter() - start, True, bounds, 1)
+                raise
+            elapsed = perf_counter() - start  # _record, in place
+            series.in_progress -= 1
+            if _is_error_reply(reply):
+                series.error += 1
+            else:
+                series.ok += 1
+            series.buckets[bisect_left(bounds, elapsed)] += 1
+            series.sum += elapsed
+            return reply
+
+        return count_inbound
+
+    # -- outbound ------------------------------------------------------------------------------
+    def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
+        """The step counting every emit and call."""
+        if sync:
+            return self._locked_step(call_next, None, "out")
+        series_of, payload, bounds = self._outbound_series, self._payload, self.bounds
+        cache = self._out_cache
+
+        async def count_outbound(ctx: OutboundContext) -> Any:
+            data = ctx.data
+            key = (ctx.kwargs.get("namespace") or "/", ctx.event or "")
+            series = cache.get(key)
+            if series is None:
+                series = series_of(*key, data)
+            if type(data) in _BYTES:
+                payload(series, data)
+            start = perf_counter()
+            try:
+                reply = await call_next(ctx)
+            except BaseException:
+                _record(series, perf_counter() - start, True, bounds, 0)
+                raise
+            elapsed = perf_counter() - start  # _record, in place
+            if _is_error_reply(reply):
+                series.error += 1
+            else:
+                series.ok += 1
+            series.buckets[bisect_left(bounds, elapsed)] += 1
+            series.sum += elapsed
+            return reply
+
+        return count_outbound
+
+    def _locked_step(self, call_next: Any, fixed: _Series | None, direction: str) -> Any:
+        """The step of a synchronous face, whose handlers may run in threads: each update under
+        the lock."""
+        lock, bounds, running = self._lock, self.bounds, 1 if direction == "in" else 0
+        series_for, labels, payload, cache = (
+            self._series_for,
+            self._inbound_labels,
+            self._payload,
+            self._out_cache,
+        )
+
+        async def count_locked(ctx: Any) -> Any:
+            if fixed is not None:
+                series = fixed
+            elif direction == "in":
+                series = series_for("in", *labels(ctx.namespace, ctx.event))
+            else:
+                key = (ctx.kwargs.get("namespace") or "/", ctx.event or "")
+                series = cache.get(key) or self._outbound_series(*key, ctx.data)
+            with lock:
+                series.in_progress += running
+            if type(ctx.data) in _BYTES:
+                payload(series, ctx.data)
+            start = perf_counter()
+            try:
+                reply = await call_next(ctx)
+            except BaseException:
+                with lock:
+                    _record(series, perf_counter() - start, True, bounds, running)
+                raise
+            with lock:
+                _record(series, perf_counter() - start, _is_error_reply(reply), bounds, running)
+            return reply
+
+        return count_locked
+
+    def _outbound_series(self, namespace: str, event: str, data: Any) -> _Series:
+        if isinstance(data, BaseModel):
+            self._out_events.add(event)  # a model's name: as many as there are model classes
+        known = event in self._out_events
+        series = self._series_for(
+            "out", namespace if namespace in self._namespaces else UNKNOWN, event if known else UNKNOWN
+        )
+        if known and namespace in self._namespaces:
+            self._out_cache[(namespace, event)] = series
+        return series
+
+    # -- recording -----------------------------------------------------------------------------
+    def _payload(self, series: _Series, data: Any) -> None:
+        size = len(data) if not isinstance(data, memoryview) else data.nbytes
+        with self._lock:
+            series.payload[bisect_left(self.payload_bounds, size)] += 1
+            series.payload_sum += size
+
+    # -- connections ---------------------------------------------------------------------------
+    def track_connections(self, face: Any) -> None:
+        """Report the connections of ``face`` (a wrapped or plain python-socketio server or
+        client) in ``socketio_connections{namespace}``, read from it when the registry is scraped."""
+        sio = getattr(face, "sio", face)
+        if not (hasattr(sio, "manager") or hasattr(sio, "namespaces")):
+            raise TypeError(
+                f"track_connections() expects a socketio server or client, got {type(sio).__name__}"
+            )
+        self._tracked.append(sio)
+
+    def connections(self) -> dict[str, int]:
+        """The tracked connections per namespace, now (namespaces of handlers are listed at 0)."""
+        counts = dict.fromkeys(self._namespaces, 0) if self._tracked else {}
+        for sio in self._tracked:
+            manager = getattr(sio, "manager", None)
+            if manager is not None and hasattr(manager, "get_participants"):
+                for namespace in list(manager.get_namespaces()):
+                    connected = sum(
+                        1
+                        for sid, _ in manager.get_participants(namespace, None)
+                        if manager.is_connected(sid, namespace)
+                    )
+                    counts[namespace] = counts.get(namespace, 0) + connected
+            else:  # a client: one connection per namespace it joined
+                for namespace in list(getattr(sio, "namespaces", {}) or {}):
+                    counts[namespace] = counts.get(namespace, 0) + 1
+        return counts
+
+    def __repr__(self) -> str:
+        return f"PrometheusMiddleware(prefix={self.prefix!r})"
+
+
+def _record(series: _Series, elapsed: float, failed: bool, bounds: tuple[float, ...], running: int) -> None:
+    """One event done: its outcome, its duration, and (``running`` 1, inbound) one fewer in progress."""
+    series.in_progress -= running
+    if failed:
+        series.error += 1
+    else:
+        series.ok += 1
+    series.buckets[bisect_left(bounds, elapsed)] += 1
+    series.sum += elapsed
+
+
+class _Collector:
+    """Turns the middleware's records into prometheus-client metric families, when scraped."""
+
+    def __init__(self, middleware: PrometheusMiddleware) -> None:
+        self.middleware = middleware
+
+    def describe(self) -> Iterable[Any]:
+        """The metric families, empty: what the registry checks for duplicate names."""
+        return self._families()
+
+    def collect(self) -> Iterator[Any]:
+        """Every series, as they are now."""
+        mw = self.middleware
+        with mw._lock:
+            series = list(mw._series.values())
+            snapshot = [
+                (s, s.ok, s.error, s.in_progress, list(s.buckets), s.sum, list(s.payload), s.payload_sum)
+                for s in series
+            ]
+        events, durations, in_progress, payloads, connections = self._families()
+        for s, ok, error, running, buckets, total, payload, payload_sum in snapshot:
+            labels = [s.direction, s.namespace, s.event]
+            events.add_metric([*labels, "ok"], ok)
+            events.add_metric([*labels, "error"], error)
+            durations.add_metric(labels, _cumulative(mw.bounds, buckets), total)
+            if s.direction == "in":
+                in_progress.add_metric([s.namespace, s.event], running)
+            if any(payload):
+                payloads.add_metric(labels, _cumulative(mw.payload_bounds, payload), payload_sum)
+        for namespace, count in sorted(mw.connections().items()):
+            connections.add_metric([namespace], count)
+        yield from (events, durations, in_progress, payloads, connections)
+
+    def _families(self) -> tuple[Any, Any, Any, Any, Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+        p = self.middleware.prefix
+        return (
+            CounterMetricFamily(
+                f"{p}_events",
+                "Socket.IO events handled (in) and sent (out), by outcome.",
+                labels=["direction", "namespace", "event", "outcome"],
+            ),
+            HistogramMetricFamily(
+                f"{p}_event_duration_seconds",
+                "Time spent on a Socket.IO event, in seconds.",
+                labels=["direction", "namespace", "event"],
+            ),
+            GaugeMetricFamily(
+                f"{p}_events_in_progress",
+                "Inbound Socket.IO events being handled.",
+                labels=["namespace", "event"],
+            ),
+            HistogramMetricFamily(
+                f"{p}_payload_bytes",
+                "Sizes of binary Socket.IO payloads, in bytes.",
+                labels=["direction", "namespace", "event"],
+            ),
+            GaugeMetricFamily(f"{p}_connections", "Open Socket.IO connections.", labels=["namespace"]),
+        )
+
+
+def _cumulative(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, float]]:
+    """Per-bucket counts as prometheus' cumulative ``le`` buckets, ``+Inf`` last."""
+    from prometheus_client.utils import floatToGoString
+
+    out: list[tuple[str, float]] = []
+    running = 0
+    for bound, count in zip((*bounds, float("inf")), counts, strict=True):
+        running += count
+        out.append((floatToGoString(bound), float(running)))
+    return out
