@@ -316,13 +316,8 @@ class RateLimitMiddleware(Middleware):
         take = self._take
         if take is None or route.sync:
             return super().wrap_inbound(route, call_next)
-        key_of, clock, interval, tolerance, refuse = (
-            self._key,
-            self._clock,
-            self.interval,
-            self.tolerance,
-            self._refuse,
-        )
+        key_of, clock, refuse = self._key, self._clock, self._refuse
+        interval, tolerance = self.interval, self.tolerance
 
         async def limited(ctx: InboundContext) -> Any:
             key = (ctx.namespace, ctx.sid) if key_of is None else key_of(ctx)
