@@ -26,6 +26,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from ..context import target_of
 from ..problems import ProblemDetail, ProblemDetailError
 from .base import InboundNext, Middleware, OutboundNext
 
@@ -297,7 +298,7 @@ class OpenTelemetryMiddleware(Middleware):
             if tracing.on or (perf_counter() >= tracing.check_at and tracing()):
                 span = tracer.start_span(name, None, kind, metric)
                 if span is not invalid:  # a no-op tracer's span: nothing to record or propagate
-                    target = kwargs.get("to") or kwargs.get("sid") or kwargs.get("room")
+                    target = target_of(kwargs)
                     if target is not None:
                         span.set_attribute(TARGET, target if isinstance(target, str) else str(target))
                     token = attach(set_current(span))

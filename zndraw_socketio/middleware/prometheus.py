@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from ..context import namespace_of
 from ..names import get_event_name
 from ..problems import ProblemDetail
 from .base import InboundNext, Middleware, OutboundNext
@@ -202,7 +203,7 @@ class PrometheusMiddleware(Middleware):
 
         async def count_outbound(ctx: OutboundContext) -> Any:
             data = ctx.data
-            key = (ctx.kwargs.get("namespace") or "/", ctx.event or "")
+            key = (namespace_of(ctx.kwargs), ctx.event or "")
             series = cache.get(key)
             if series is None:
                 series = series_of(*key, data)

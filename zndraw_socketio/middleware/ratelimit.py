@@ -233,29 +233,28 @@ class RedisBackend:
         if self._async is None:
             import redis.asyncio as redis_async
             from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
 
-            self._async = redis_async.Redis.from_url(
-                self._url or "",
-                socket_connect_timeout=self.timeout,
-                socket_timeout=self.timeout,
-                retry=Retry(NoBackoff(), 0),
-            )
+            self._async = self._client(redis_async.Redis, Retry)
         return self._async
 
     def _sync_client(self) -> Any:
         if self._sync is None:
             import redis as redis_sync
-            from redis.backoff import NoBackoff
             from redis.retry import Retry
 
-            self._sync = redis_sync.Redis.from_url(
-                self._url or "",
-                socket_connect_timeout=self.timeout,
-                socket_timeout=self.timeout,
-                retry=Retry(NoBackoff(), 0),
-            )
+            self._sync = self._client(redis_sync.Redis, Retry)
         return self._sync
+
+    def _client(self, redis_class: Any, retry_class: Any) -> Any:
+        """A client of ``redis_class`` for the URL: bounded by ``timeout``, no retries."""
+        from redis.backoff import NoBackoff
+
+        return redis_class.from_url(
+            self._url or "",
+            socket_connect_timeout=self.timeout,
+            socket_timeout=self.timeout,
+            retry=retry_class(NoBackoff(), 0),
+        )
 
 
 class RateLimitMiddleware(Middleware):
