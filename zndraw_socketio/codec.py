@@ -37,6 +37,7 @@ __all__ = [
     "UndecodablePacket",
     "answer_undecodable",
     "chosen_by_user",
+    "is_default_json",
     "undecodable_problem",
 ]
 
@@ -191,11 +192,15 @@ class PydanticPacket(sio_packet.Packet):
             raise UndecodablePacket(str(exc), self.id, self.namespace) from None
 
 
+def is_default_json(json_module: Any) -> bool:
+    """True for the JSON modules python-socketio uses unless told otherwise."""
+    return json_module is engineio.json or json_module is _stdlib_json
+
+
 def chosen_by_user(packet_class: type, json_module: Any) -> bool:
     """True when a socketio object's serializer (``packet_class``) or its JSON module was chosen
     by the user: it is then kept."""
-    default_json = json_module is engineio.json or json_module is _stdlib_json
-    return packet_class is not sio_packet.Packet or not default_json
+    return packet_class is not sio_packet.Packet or not is_default_json(json_module)
 
 
 def undecodable_problem(reason: str) -> dict[str, Any]:

@@ -9,13 +9,18 @@ JSON module the user chose is kept.
 
 from __future__ import annotations
 
-import json as _stdlib_json
 from typing import Any
 
-import engineio.json
 import socketio
 
-from .codec import MESSAGE_JSON, PydanticPacket, UndecodablePacket, answer_undecodable, chosen_by_user
+from .codec import (
+    MESSAGE_JSON,
+    PydanticPacket,
+    UndecodablePacket,
+    answer_undecodable,
+    chosen_by_user,
+    is_default_json,
+)
 
 __all__ = ["install_codec"]
 
@@ -40,8 +45,7 @@ def install_codec(sio: Any) -> None:
 
 
 def _manager_json(manager: Any) -> None:
-    current = getattr(manager, "json", None)
-    if current is engineio.json or current is _stdlib_json:
+    if is_default_json(getattr(manager, "json", None)):
         manager.json = MESSAGE_JSON
 
 

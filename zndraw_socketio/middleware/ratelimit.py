@@ -377,22 +377,22 @@ class RateLimitMiddleware(Middleware):
     def check_async(self) -> None:
         """Refuse an asynchronous face when the backend is a synchronous Redis client."""
         super().check_async()
-        backend = self.backend
-        if isinstance(backend, RedisBackend) and not backend.serves_async:
-            raise TypeError(
-                "RateLimitMiddleware: a redis.Redis client cannot serve an asynchronous face; "
-                "pass a redis.asyncio.Redis client or a URL"
-            )
+        self._check_backend(sync=False)
 
     def check_sync(self) -> None:
         """Refuse a synchronous face when the backend is a ``redis.asyncio`` client."""
         super().check_sync()
+        self._check_backend(sync=True)
+
+    def _check_backend(self, *, sync: bool) -> None:
         backend = self.backend
-        if isinstance(backend, RedisBackend) and not backend.serves_sync:
-            raise TypeError(
-                "RateLimitMiddleware: a redis.asyncio client cannot serve a synchronous face; "
-                "pass a redis.Redis client or a URL"
+        if isinstance(backend, RedisBackend) and not (backend.serves_sync if sync else backend.serves_async):
+            given, face, wanted = (
+                ("a redis.asyncio client", "a synchronous", "a redis.Redis client")
+                if sync
+                else ("a redis.Redis client", "an asynchronous", "a redis.asyncio.Redis client")
             )
+            raise TypeError(f"RateLimitMiddleware: {given} cannot serve {face} face; pass {wanted} or a URL")
 
     def __repr__(self) -> str:
         return f"RateLimitMiddleware(rate={self.rate!r}, burst={self.burst})"
