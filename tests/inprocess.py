@@ -67,8 +67,8 @@ class AsyncServerPeer(Peer):
 
     kind = "async_server"
 
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncServer(async_mode="asgi", async_handlers=False)
+    def __init__(self, server_class: type[socketio.AsyncServer] = socketio.AsyncServer) -> None:
+        self.sio = server_class(async_mode="asgi", async_handlers=False)
         self.sent: list[str] = []
         self.sid = ""
         eio = self.sio.eio

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import socketio
 import structlog
 
 from tests.differential import PassEverything, normalised
-from tests.inprocess import PEERS, Peer
+from tests.inprocess import PEERS, AsyncServerPeer, Peer
 from tests.models import Ping, Pong
 from zndraw_socketio import wrap
 
@@ -53,11 +54,16 @@ ANSWERS = {"call_model": {"reply": "r"}, "call_raw": [1, 2], "call_wrong_reply":
 PROBLEM = {"kind": "error", "title": "Gone", "status": 410}
 
 
-async def run_outbound(face: str, stack: str, level: int = logging.DEBUG) -> dict[str, Any]:
+async def run_outbound(
+    face: str, stack: str, level: int = logging.DEBUG, socketio_logger: logging.Logger | None = None
+) -> dict[str, Any]:
     """Every shape on a fresh ``face`` under ``stack``, with log entries below ``level`` filtered
-    (at INFO an async server's emit of a known model takes the direct path)."""
+    (at INFO an async server's emit of a known model takes the direct path); ``socketio_logger``
+    replaces python-socketio's own logger of the peer."""
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(level))
     peer = PEERS[face]()
+    if socketio_logger is not None:
+        peer.sio.logger = socketio_logger
     if face == "async_server":
         peer.sio.async_handlers = True  # socketio's call() requires it; acks are still handled in place
     middleware = {"none": [], "one": [PassEverything()], "three": [PassEverything() for _ in range(3)]}[stack]
@@ -108,3 +114,50 @@ async def test_outbound_matrix_sees_what_it_claims(face: str) -> None:
         assert result["call_model"][0] == ("ok", "Pong(reply='r')")
         assert result["call_problem"][0] == ("raised", "ProblemDetailError")
         assert result["call_wrong_reply"][0] == ("raised", "ValidationError")
+
+
+async def test_emit_to_a_sid_reaches_the_manager_the_same_way(caplog: pytest.LogCaptureFixture) -> None:
+    """``emit(model, to=sid)`` skips the server's ``emit`` (it would only forward to the manager)
+    while python-socketio's INFO line is off; with that line on, the server's ``emit`` runs and
+    writes it. Packets, results and entries are the same either way."""
+    direct = await run_outbound("async_server", "none", logging.INFO)
+    chatty = logging.getLogger("tests.socketio.server")
+    chatty.setLevel(logging.INFO)
+    with caplog.at_level(logging.INFO, logger=chatty.name):
+        through_server = await run_outbound("async_server", "none", logging.INFO, chatty)
+    assert through_server == direct
+
+    # emitted three times over the direct path's conditions, each one through the server's emit
+    peer = AsyncServerPeer()
+    peer.sio.logger = chatty
+    tsio = wrap(peer.sio)
+    await peer.connect()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger=chatty.name):
+        for message in "abc":
+            await tsio.emit(Ping(message=message), to=peer.sid)
+    lines = [r.getMessage() for r in caplog.records if r.name == chatty.name]
+    assert lines == [f'emitting event "ping" to {peer.sid} [/]'] * 3
+    assert peer.sent[-3:] == [f'2["ping",{{"message":"{m}"}}]' for m in "abc"]
+
+
+async def test_an_overridden_server_emit_is_called() -> None:
+    """A server class that overrides ``emit`` gets every emit, those the direct path would take
+    (a model sent before, to one sid, debug entries filtered) included."""
+    seen: list[str] = []
+
+    class Counting(socketio.AsyncServer):
+        async def emit(  # type: ignore[override]
+            self, event: str, data: Any = None, to: Any = None, room: Any = None, **kwargs: Any
+        ) -> None:
+            seen.append(event)
+            await super().emit(event, data, to, room, **kwargs)
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    peer = AsyncServerPeer(Counting)
+    tsio = wrap(peer.sio)
+    await peer.connect()
+    for message in ("a", "b", "c"):
+        await tsio.emit(Ping(message=message), to=peer.sid)
+    assert seen == ["ping", "ping", "ping"]
+    assert peer.sent[-3:] == [f'2["ping",{{"message":"{m}"}}]' for m in "abc"]

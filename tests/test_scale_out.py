@@ -160,8 +160,9 @@ async def test_worker_emits_to_one_client_on_another_node(live_server: "LiveServ
 async def test_emits_with_debug_filtered_take_socketio_coroutines_across_nodes(
     live_server: "LiveServer", redis_url: str
 ) -> None:
-    """With debug entries filtered, a worker's and a server's repeated ``emit(Model)`` are the
-    managers' and servers' own coroutines, and still reach the right client on either node."""
+    """With debug entries filtered, a worker's and a server's repeated ``emit(Model)`` to a sid are
+    the managers' own coroutines (a server's ``emit`` would only forward there), and still reach
+    the right client on either node."""
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
     async with two_nodes(live_server, redis_url) as (channel, a, b), worker(redis_url, channel) as tsio:
         await tsio.emit(Ping(message="first"), to=b.sid)  # the first of a model goes through the chain
@@ -174,7 +175,7 @@ async def test_emits_with_debug_filtered_take_socketio_coroutines_across_nodes(
         await b.server.emit(Ping(message="first from b"), room=b.sid)
         assert await b.next_ping() == Ping(message="first from b")
         direct = b.server.emit(Ping(message="b to a"), to=a.sid)
-        assert direct.cr_code is socketio.AsyncServer.emit.__code__  # pyright: ignore[reportAttributeAccessIssue]
+        assert direct.cr_code is AsyncPubSubManager.emit.__code__  # pyright: ignore[reportAttributeAccessIssue]
         await direct
         assert await a.next_ping() == Ping(message="b to a")
         assert a.pings.empty() and b.pings.empty()

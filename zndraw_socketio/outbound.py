@@ -12,10 +12,12 @@ socketio refusing a keyword) surfaces when the returned coroutine is awaited, wi
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable, Coroutine
 from time import perf_counter
 from typing import Any, Literal
 
+import socketio
 from pydantic import BaseModel
 
 from .adapters import model_dumper
@@ -62,6 +64,16 @@ def compile_outbound(
     # per model class sent so far: its event name (the naming stage's) and its bound serializer
     # (the validation stage's), worked out on the class's first emit
     plans: dict[type, tuple[str, Callable[..., Any]]] = {}
+    manager_emit = _manager_emit(sio) if positional else None
+    sio_logger: logging.Logger = getattr(sio, "logger", _SOCKETIO_LOGGER)
+
+    def emit_to(name: str, data: Any, to: Any) -> Any:
+        """socketio's ``emit(name, data, to=to)``; straight to its manager when the server's own
+        ``emit`` would only forward it there (see ``_manager_emit``), one frame less while socketio
+        awaits the send."""
+        if manager_emit is not None and not sio_logger.isEnabledFor(logging.INFO):
+            return manager_emit(name, data, "/", to)
+        return raw_emit(name, data, to)
 
     def named(kind: Kind, event: Any, data: Any) -> tuple[str, Any]:
         """``(event name, payload)`` from the naming stage (which also refuses what cannot be
@@ -94,7 +106,7 @@ def compile_outbound(
         if kind == "emit":
             if positional and len(kwargs) == 1:  # emit(model, to=sid): no keyword dict to unpack
                 if "to" in kwargs:
-                    return raw_emit(name, data, kwargs["to"])
+                    return emit_to(name, data, kwargs["to"])
                 if "room" in kwargs:
                     return raw_emit(name, data, None, kwargs["room"])
             sent = raw_emit(name, data, **kwargs)
@@ -153,12 +165,29 @@ def compile_outbound(
             return send(kind, event, data, kwargs, response_model)
         try:
             if positional and len(kwargs) == 1 and "to" in kwargs:  # emit(model, to=sid)
-                return raw_emit(plan[0], plan[1](event, mode="json"), kwargs["to"])
+                return emit_to(plan[0], plan[1](event, mode="json"), kwargs["to"])
             return deliver(kind, plan[0], event, kwargs, None)
         except Exception:  # raised on await and logged, as on every other path
             return send(kind, event, data, kwargs, response_model)
 
     return send_direct
+
+
+_SOCKETIO_LOGGER = logging.getLogger("socketio.server")
+
+
+def _manager_emit(sio: Any) -> Callable[..., Any] | None:
+    """The client manager's ``emit`` of a python-socketio server whose ``emit`` is the library's own.
+
+    For ``emit(event, data, to=sid)`` that method writes an INFO line to socketio's logger and
+    forwards ``(event, data, "/", sid)`` to the manager, unchanged; while that line is disabled,
+    calling the manager does the same work. ``None`` for anything else (a client, a manager
+    wrapped directly, a server class whose ``emit`` is overridden).
+    """
+    if type(sio).emit is not socketio.AsyncServer.emit:
+        return None
+    manager = getattr(sio, "manager", None)
+    return getattr(manager, "emit", None)
 
 
 def _recorded(sio: Any, emit: Any, call: Any) -> tuple[Any, Any, bool, bool]:
