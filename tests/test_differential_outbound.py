@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
+import pydantic
 import pytest
 import socketio
 import structlog
@@ -15,7 +16,7 @@ import structlog
 from tests.differential import PassEverything, normalised
 from tests.inprocess import PEERS, AsyncServerPeer, Peer
 from tests.models import Ping, Pong
-from zndraw_socketio import wrap
+from zndraw_socketio import ProblemDetailError, wrap
 
 
 class Unserialisable:
@@ -161,3 +162,25 @@ async def test_an_overridden_server_emit_is_called() -> None:
         await tsio.emit(Ping(message=message), to=peer.sid)
     assert seen == ["ping", "ping", "ping"]
     assert peer.sent[-3:] == [f'2["ping",{{"message":"{m}"}}]' for m in "abc"]
+
+
+async def test_call_reply_validators_for_many_and_unhashable_models() -> None:
+    """Each response model's reply validator is built on its first call and kept up to a bound;
+    past it, and for an annotation that cannot be hashed, replies are validated all the same."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    peer = AsyncServerPeer()
+    peer.sio.async_handlers = True  # socketio's call() requires it
+    tsio = wrap(peer.sio)
+    await peer.connect()
+    peer.answer_calls = {"reply": "r"}
+    models = [pydantic.create_model(f"Reply{i}", reply=(str, ...)) for i in range(300)]
+    for model in (*models, models[0], models[-1]):
+        result = await tsio.call(Ping(message="m"), response_model=model, to=peer.sid, timeout=2)
+        assert type(result) is model and result.reply == "r"  # type: ignore[attr-defined]
+    peer.answer_calls = "7"
+    assert (
+        await tsio.call(Ping(message="m"), response_model=Annotated[int, ["x"]], to=peer.sid, timeout=2) == 7
+    )
+    peer.answer_calls = {"kind": "error", "title": "Gone", "status": 410}
+    with pytest.raises(ProblemDetailError):
+        await tsio.call(Ping(message="m"), response_model=models[5], to=peer.sid, timeout=2)

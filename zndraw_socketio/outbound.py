@@ -26,7 +26,7 @@ from .context import OutboundContext, namespace_of, target_of
 from .middleware.base import Middleware, OutboundNext, hook_of
 from .middleware.logging import log_failed, log_ok
 from .middleware.stack import Stages
-from .middleware.validation import serialise, validate_response
+from .middleware.validation import response_validator, serialise
 
 __all__ = ["Kind", "Send", "compile_outbound", "to_and_room_positional"]
 
@@ -64,6 +64,21 @@ def compile_outbound(
     # per model class sent so far: its event name (the naming stage's) and its bound serializer
     # (the validation stage's), worked out on the class's first emit
     plans: dict[type, tuple[str, Callable[..., Any]]] = {}
+    # per response model of a call: its reply validator, built on its first call (bounded: past
+    # _MAX_CHECKS distinct models, a reply is validated without its validator being kept)
+    checks: dict[Any, Callable[[Any], Any]] = {}
+
+    def checker(model: Any) -> Callable[[Any], Any]:
+        try:
+            check = checks.get(model)
+        except TypeError:  # an unhashable annotation
+            return response_validator(model)
+        if check is None:
+            check = response_validator(model)
+            if len(checks) < _MAX_CHECKS:
+                checks[model] = check
+        return check
+
     manager_emit = _manager_emit(sio) if positional else None
     sio_logger: logging.Logger = getattr(sio, "logger", _SOCKETIO_LOGGER)
 
@@ -113,7 +128,8 @@ def compile_outbound(
             return sent if is_async else _ready(sent)
         if raw_call is None:
             raise TypeError(f"{type(sio).__name__} cannot call(): it has no call method")
-        return _replied(raw_call(name, data, **kwargs), response_model, is_async)
+        check = None if response_model is None else checker(response_model)
+        return _replied(raw_call(name, data, **kwargs), check, is_async)
 
     chain = _user_chain(stages.user_layers(user), deliver, sync=not is_async)
     outer = hook_of(chain)  # the outermost user hook, called in place by send
@@ -174,6 +190,7 @@ def compile_outbound(
 
 
 _SOCKETIO_LOGGER = logging.getLogger("socketio.server")
+_MAX_CHECKS = 256
 
 
 def _manager_emit(sio: Any) -> Callable[..., Any] | None:
@@ -217,9 +234,9 @@ async def _ready(value: Any) -> Any:
     return value
 
 
-async def _replied(sent: Any, response_model: Any, is_async: bool) -> Any:
+async def _replied(sent: Any, check: Callable[[Any], Any] | None, is_async: bool) -> Any:
     result = await sent if is_async else sent
-    return result if response_model is None else validate_response(response_model, result)
+    return result if check is None else check(result)
 
 
 def to_and_room_positional(emit: Callable[..., Any]) -> bool:

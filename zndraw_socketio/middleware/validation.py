@@ -17,7 +17,7 @@ from .base import Stage
 if TYPE_CHECKING:
     from ..routing import Route
 
-__all__ = ["ValidationMiddleware", "payload_converter", "serialise", "validate_response"]
+__all__ = ["ValidationMiddleware", "payload_converter", "response_validator", "serialise"]
 
 _PASSTHROUGH = frozenset({dict, str, bytes, type(None)})
 
@@ -95,8 +95,10 @@ def payload_converter(route: Route) -> Callable[[tuple[Any, ...]], tuple[Any, ..
         if model is None:
             return None
 
+        check = response_validator(model)
+
         def validate_received(args: tuple[Any, ...]) -> tuple[Any, ...]:
-            return (validate_response(model, payload_of(args)),)
+            return (check(payload_of(args)),)
 
         return validate_received
     if not params and route.var_positional:
@@ -126,20 +128,29 @@ def payload_converter(route: Route) -> Callable[[tuple[Any, ...]], tuple[Any, ..
     return convert
 
 
-def validate_response(model: Any, value: Any) -> Any:
-    """Validate a ``call`` reply against ``model``.
+def response_validator(model: Any) -> Callable[[Any], Any]:
+    """The function validating a ``call`` reply (or a received payload) against ``model``, built
+    once per model.
 
     A problem-detail reply that ``model`` does not accept raises ``ProblemDetailError``.
     """
     validate = validator_for(model)
     if validate is None:
-        return value
-    try:
-        return validate(value)
-    except ValidationError:
-        if is_problem(value):
-            raise ProblemDetailError(ProblemDetail.model_validate(value)) from None
-        raise
+        return _as_received
+
+    def check(value: Any) -> Any:
+        try:
+            return validate(value)
+        except ValidationError:
+            if is_problem(value):
+                raise ProblemDetailError(ProblemDetail.model_validate(value)) from None
+            raise
+
+    return check
+
+
+def _as_received(value: Any) -> Any:
+    return value
 
 
 def _convert(
