@@ -8,17 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import socketio
+import structlog
 
 from tests.faces_support import serve_wsgi
 from tests.helpers import TIMEOUT, asgi_app, connected, new_server
 from tests.models import Ping, Pong
-from zndraw_socketio import AsyncServerWrapper, InboundContext, wrap
+from zndraw_socketio import AsyncServerWrapper, InboundContext, Middleware, wrap
+from zndraw_socketio.middleware import InboundNext
 from zndraw_socketio.middleware.ratelimit import (
     MemoryBackend,
     RateLimitMiddleware,
     connection_key,
     parse_rate,
 )
+from zndraw_socketio.testing import TestClient
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
@@ -249,3 +252,43 @@ def test_the_memory_backend_on_a_sync_server() -> None:
     assert replies[:2] == [{"reply": "0"}, {"reply": "1"}]
     assert replies[2]["status"] == 429 and replies[2]["retry_after"] == 0.5
     assert replies[3] == {"reply": "later"}
+
+
+async def test_a_failing_key_and_an_outer_middleware_see_what_a_coroutine_step_would_give() -> None:
+    """The in-memory step hands back the inner step's awaitable in place: a key function that
+    raises still ends as the caller's 500 reply with one error entry, and a middleware outside the
+    limiter awaits the 429 reply (and the handler's) as from any other step."""
+    seen: list[Any] = []
+
+    class Outer(Middleware):
+        async def inbound(self, ctx: InboundContext, call_next: InboundNext) -> Any:
+            reply = await call_next(ctx)
+            seen.append(reply)
+            return reply
+
+    def key(ctx: InboundContext) -> Any:
+        if ctx.event == "boom":
+            raise RuntimeError("no key")
+        return "one"
+
+    tsio = new_server([Outer(), RateLimitMiddleware("1/hour", key=key)])
+    ran: list[str] = []
+
+    @tsio.on(Ping)
+    async def ping(sid: str, data: Ping) -> Pong:
+        ran.append(data.message)
+        return Pong(reply=data.message)
+
+    @tsio.on("boom")
+    async def boom(sid: str) -> None:
+        ran.append("boom")
+
+    async with TestClient(tsio) as client:
+        with structlog.testing.capture_logs() as logs:
+            failed = await client.call("boom", timeout=TIMEOUT)
+        assert failed["status"] == 500 and ran == []
+        assert [e["error"] for e in logs if e.get("outcome") == "error"] == ["RuntimeError"]
+        assert await client.call(Ping(message="a"), response_model=Pong, timeout=TIMEOUT) == Pong(reply="a")
+        refused = await client.call(Ping(message="b"), timeout=TIMEOUT)
+        assert refused["status"] == 429 and ran == ["a"]
+    assert seen == [Pong(reply="a"), refused]

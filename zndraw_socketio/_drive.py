@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar, cast
 
-__all__ = ["AsyncOnSyncFaceError", "drive"]
+__all__ = ["AsyncOnSyncFaceError", "drive", "ready"]
 
 T = TypeVar("T")
 
@@ -31,3 +31,9 @@ def drive(awaitable: Awaitable[T]) -> T:
         "an async middleware, dependency or handler awaited on a synchronous socketio face; "
         "use a sync one (middleware: override inbound_sync/outbound_sync)"
     )
+
+
+async def ready(value: T) -> T:
+    """``value`` as an awaitable: what a step that returns its inner step's awaitable in place
+    returns when it answers by itself, and what a synchronous face's result is handed on as."""
+    return value

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import socketio
 from pydantic import BaseModel
 
+from ._drive import ready
 from .adapters import model_dumper
 from .capture import capturing, recording
 from .context import OutboundContext, namespace_of, target_of
@@ -125,7 +126,7 @@ def compile_outbound(
                 if "room" in kwargs:
                     return raw_emit(name, data, None, kwargs["room"])
             sent = raw_emit(name, data, **kwargs)
-            return sent if is_async else _ready(sent)
+            return sent if is_async else ready(sent)
         if raw_call is None:
             raise TypeError(f"{type(sio).__name__} cannot call(): it has no call method")
         check = None if response_model is None else checker(response_model)
@@ -227,11 +228,6 @@ def _user_chain(
     for mw in reversed(user):
         chain = mw.wrap_outbound(chain, sync=sync)
     return None if chain is deliver else chain
-
-
-async def _ready(value: Any) -> Any:
-    """A synchronous face's socketio result, as an awaitable (the faces drive it)."""
-    return value
 
 
 async def _replied(sent: Any, check: Callable[[Any], Any] | None, is_async: bool) -> Any:

@@ -19,11 +19,12 @@ import asyncio
 import math
 import re
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from .._drive import ready
 from ..context import InboundContext
 from ..problems import http_problem
 from .base import InboundNext, InboundNextSync, Middleware
@@ -318,13 +319,16 @@ class RateLimitMiddleware(Middleware):
         key_of, clock, refuse = self._key, self._clock, self._refuse
         interval, tolerance = self.interval, self.tolerance
 
-        async def limited(ctx: InboundContext) -> Any:
+        def limited(ctx: InboundContext) -> Awaitable[Any]:
+            # a plain function handing back the inner step's own awaitable: no frame of this
+            # step stays on the stack while the handler runs (an error raised here surfaces at
+            # the caller's await, as a coroutine's would)
             key = (ctx.namespace, ctx.sid) if key_of is None else key_of(ctx)
             if key is not None:
                 wait = take(key, clock(), interval, tolerance)
                 if wait:
-                    return refuse(ctx, wait)
-            return await call_next(ctx)
+                    return ready(refuse(ctx, wait))
+            return call_next(ctx)
 
         return limited
 
