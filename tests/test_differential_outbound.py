@@ -141,6 +141,14 @@ async def test_emit_to_a_sid_reaches_the_manager_the_same_way(caplog: pytest.Log
     assert lines == [f'emitting event "ping" to {peer.sid} [/]'] * 3
     assert peer.sent[-3:] == [f'2["ping",{{"message":"{m}"}}]' for m in "abc"]
 
+    # an empty target is python-socketio's "to or room": no room, every client of the namespace
+    quiet = AsyncServerPeer()
+    tsio = wrap(quiet.sio)
+    await quiet.connect()
+    for message in "de":
+        await tsio.emit(Ping(message=message), to="")
+    assert quiet.sent[-2:] == [f'2["ping",{{"message":"{m}"}}]' for m in "de"]
+
 
 async def test_an_overridden_server_emit_is_called() -> None:
     """A server class that overrides ``emit`` gets every emit, those the direct path would take

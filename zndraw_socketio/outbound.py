@@ -88,7 +88,7 @@ def compile_outbound(
         ``emit`` would only forward it there (see ``_manager_emit``), one frame less while socketio
         awaits the send."""
         if manager_emit is not None and not sio_logger.isEnabledFor(logging.INFO):
-            return manager_emit(name, data, "/", to)
+            return manager_emit(name, data, "/", to or None)  # the server's own "to or room"
         return raw_emit(name, data, to)
 
     def named(kind: Kind, event: Any, data: Any) -> tuple[str, Any]:
