@@ -10,6 +10,7 @@ import structlog
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
+from ._logsafe import log_safely
 from .problems import internal_error_problem
 
 __all__ = ["adapter_for", "dump_model", "encode", "encode_reply", "model_dumper", "validator_for"]
@@ -96,7 +97,11 @@ def encode_reply(value: Any, event: str) -> Any:
     try:
         return encode(value)
     except Exception as exc:
-        structlog.get_logger("zndraw_socketio").error(
-            "sio reply not serialisable", sio_event=event, outcome="error", exc_info=exc
+        log_safely(
+            structlog.get_logger("zndraw_socketio").error,
+            "sio reply not serialisable",
+            sio_event=event,
+            outcome="error",
+            exc_info=exc,
         )
         return internal_error_problem(event)

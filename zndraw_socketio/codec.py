@@ -26,6 +26,7 @@ import structlog
 from pydantic_core import PydanticSerializationError, from_json, to_json
 from socketio import packet as sio_packet
 
+from ._logsafe import log_safely
 from .problems import http_problem
 
 __all__ = [
@@ -211,7 +212,8 @@ def undecodable_problem(reason: str) -> dict[str, Any]:
 def answer_undecodable(exc: UndecodablePacket, sid: str | None, send_ack: Callable[[Any], Any]) -> Any:
     """Log a refused packet once and, when it asked for an ack, answer it with the 400 problem
     through ``send_ack(packet)`` (whose result is returned); ``None`` when no answer is due."""
-    structlog.get_logger("zndraw_socketio").error(
+    log_safely(
+        structlog.get_logger("zndraw_socketio").error,
         "sio packet undecodable",
         sio_event=None,
         sid=sid,

@@ -13,6 +13,7 @@ import structlog.contextvars
 from socketio import exceptions as sio_exceptions
 from starlette.exceptions import HTTPException
 
+from .._logsafe import log_safely
 from ..problems import ProblemDetailError
 from .base import Stage
 
@@ -152,7 +153,8 @@ def log_ok(
     log: Any, event: str | None, sid: str | None, namespace: str, direction: str, start: float
 ) -> None:
     """The debug entry of an event that went well."""
-    log.debug(
+    log_safely(
+        log.debug,
         "sio event",
         sio_event=event,
         sid=sid,
@@ -176,7 +178,8 @@ def log_failed(
     """The error entry of an event that failed; with the traceback unless the failure was
     expected (handled by a user handler, a refused connection, an HTTP error, a problem reply)."""
     quiet = handled or isinstance(exc, _QUIET)
-    log.error(
+    log_safely(
+        log.error,
         "sio event failed",
         sio_event=event,
         sid=sid,
