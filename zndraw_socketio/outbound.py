@@ -81,7 +81,7 @@ def compile_outbound(
         return check
 
     manager_emit = _manager_emit(sio) if positional else None
-    sio_logger: logging.Logger = getattr(sio, "logger", _SOCKETIO_LOGGER)
+    sio_logger: Any = sio.logger if manager_emit is not None else None  # read only with manager_emit
 
     def emit_to(name: str, data: Any, to: Any) -> Any:
         """socketio's ``emit(name, data, to=to)``; straight to its manager when the server's own
@@ -190,7 +190,6 @@ def compile_outbound(
     return send_direct
 
 
-_SOCKETIO_LOGGER = logging.getLogger("socketio.server")
 _MAX_CHECKS = 256
 
 
