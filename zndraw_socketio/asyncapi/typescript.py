@@ -25,17 +25,15 @@ Everything is sorted, so the same document gives the same text.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..problems import ProblemDetail
 from ..routing import RESERVED, Role
+from . import ts_syntax as ts
 from .builder import build_asyncapi
 from .schemas import REF_PREFIX, SchemaSet
-from .spec import pascal_case
 
 __all__ = ["HEADER", "build_typescript", "typescript_from_asyncapi"]
 
@@ -45,19 +43,7 @@ HEADER = (
 )
 """The comment every generated module begins with."""
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
-_NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_$]+")
-# names no declaration or parameter may take: JavaScript's reserved words and TypeScript's types
-_RESERVED_WORDS = (
-    "any await bigint boolean break case catch class const continue debugger default delete do else "
-    "enum export extends false finally for function if implements import in instanceof interface let "
-    "never new null number object package private protected public return static string super switch "
-    "symbol this throw true try typeof undefined unknown var void while with yield"
-)
-_WORDS = frozenset(_RESERVED_WORDS.split())
 _SCALARS = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean", "null": "null"}
-_TAGS = ("format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
-_TAGS += ("minLength", "maxLength", "pattern", "minItems", "maxItems")
 _PROBLEM = "ProblemDetail"
 _SIDES = ("ServerToClientEvents", "ClientToServerEvents")
 
@@ -93,16 +79,16 @@ class _Generator:
         # the library's problem detail: under its own key, or module-qualified beside a namesake
         mine = _problem_schema()
         found = [k for k in sorted(self.schemas) if self.schemas[k] == mine]
-        self.problem = found[0] if found else _claim(_PROBLEM, set(self.schemas))
+        self.problem = found[0] if found else ts.claim(_PROBLEM, set(self.schemas))
         self.schemas.setdefault(self.problem, mine)
         # {namespace: ({event: _Event} to the clients, {event: _Event} to the server)}
         self.events: dict[str, tuple[dict[str, _Event], dict[str, _Event]]] = {}
         self._collect()
-        self.prefixes = _prefixes(self.events)
+        self.prefixes = ts.namespace_prefixes(self.events)
         taken = {prefix + side for prefix in self.prefixes.values() for side in _SIDES}
-        self.names = {self.problem: _claim(_PROBLEM, taken)}
+        self.names = {self.problem: ts.claim(_PROBLEM, taken)}
         for key in sorted(self.schemas.keys() - {self.problem}):
-            self.names[key] = _claim(_identifier(key, joined=True), taken)
+            self.names[key] = ts.claim(ts.identifier(key, joined=True), taken)
         self.sent_only = self._sent_only()
 
     # -- reading the document ------------------------------------------------------------------
@@ -195,18 +181,18 @@ class _Generator:
 
     def _declaration(self, key: str) -> list[str]:
         schema, name = self.schemas[key], self.names[key]
-        docs = _schema_docs(schema, tags=False)
+        docs = ts.schema_docs(schema, tags=False)
         if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
             members = self._members(schema, sent=key in self.sent_only, indent="  ")
-            return [*_jsdoc(docs, ""), f"export interface {name} {{", *members, "}"]
-        return [*_jsdoc(docs, ""), f"export type {name} = {self.ts(schema)};"]
+            return [*ts.jsdoc(docs, ""), f"export interface {name} {{", *members, "}"]
+        return [*ts.jsdoc(docs, ""), f"export type {name} = {self.ts(schema)};"]
 
     def _interface(self, name: str, docs: list[str], events: dict[str, _Event]) -> list[str]:
-        lines = [*_jsdoc(docs, ""), f"export interface {name} {{"]
+        lines = [*ts.jsdoc(docs, ""), f"export interface {name} {{"]
         for event in sorted(events):
             entry = events[event]
-            lines += _jsdoc(list(dict.fromkeys(entry.docs)), "  ")
-            lines.append(f"  {_key(event)}: ({', '.join(self._params(entry))}) => void;")
+            lines += ts.jsdoc(list(dict.fromkeys(entry.docs)), "  ")
+            lines.append(f"  {ts.key(event)}: ({', '.join(self._params(entry))}) => void;")
         return [*lines, "}"] if events else [*lines[:-1], f"export interface {name} {{}}"]
 
     def _params(self, entry: _Event) -> list[str]:
@@ -220,15 +206,15 @@ class _Generator:
             items: list[Any] = first["items"] if isinstance(first.get("items"), list) else []
             required = len(items) if acked else int(first.get("minItems", len(items)))
             for i, (name, item) in enumerate(zip(first["x-argument-names"], items, strict=False)):
-                param = _claim(_identifier(str(name), joined=False), used)
+                param = ts.claim(ts.identifier(str(name), joined=False), used)
                 params.append(f"{param}{'' if i < required else '?'}: {self.ts(item)}")
         elif bodies:
-            params.append(f"{_claim('payload', used)}: {self._union(self.ts(b) for b in bodies)}")
+            params.append(f"{ts.claim('payload', used)}: {self._union(self.ts(b) for b in bodies)}")
         if entry.replies is not None:
             replies = [self.ts(m["payload"]) for m in entry.replies if "payload" in m]
             problem = self.names[self.problem]
             reply = self._union([*(r for r in replies if r != problem), problem])
-            params.append(f"{_claim('ack', used)}: (reply: {reply}) => void")
+            params.append(f"{ts.claim('ack', used)}: (reply: {reply}) => void")
         return params
 
     def _members(self, schema: dict[str, Any], *, sent: bool, indent: str | None) -> list[str]:
@@ -236,13 +222,13 @@ class _Generator:
         lines: list[str] = []
         properties: dict[str, Any] = schema.get("properties") or {}
         for name, prop in properties.items():
-            optional = name not in required and not (sent and _constant(prop))
+            optional = name not in required and not (sent and ts.is_constant(prop))
             readonly = "readonly " if isinstance(prop, dict) and prop.get("readOnly") else ""
-            text = f"{readonly}{_key(name)}{'?' if optional else ''}: {self.ts(prop)};"
+            text = f"{readonly}{ts.key(name)}{'?' if optional else ''}: {self.ts(prop)};"
             if indent is None:
                 lines.append(text)
             else:
-                lines += [*_jsdoc(_schema_docs(prop, tags=True), indent), indent + text]
+                lines += [*ts.jsdoc(ts.schema_docs(prop, tags=True), indent), indent + text]
         values = [self.ts(p) for p in (schema.get("patternProperties") or {}).values()]
         extra = schema.get("additionalProperties", None if "properties" in schema else True)
         if extra is not None and extra is not False:
@@ -264,15 +250,15 @@ class _Generator:
             key = ref[len(REF_PREFIX) :] if ref.startswith(REF_PREFIX) else None
             return self.names.get(key, "unknown") if key is not None else "unknown"
         if "const" in schema:
-            return _literal(schema["const"])
+            return ts.literal(schema["const"])
         if isinstance(schema.get("enum"), list):
-            return self._union(_literal(v) for v in schema["enum"])
+            return self._union(ts.literal(v) for v in schema["enum"])
         for key in ("anyOf", "oneOf"):
             if isinstance(schema.get(key), list):
                 return self._union(self.ts(s) for s in schema[key])
         if isinstance(schema.get("allOf"), list) and schema["allOf"]:
             parts = list(dict.fromkeys(self.ts(s) for s in schema["allOf"]))
-            return " & ".join(_atom(p) for p in parts)
+            return " & ".join(ts.atom(p) for p in parts)
         kind = schema.get("type")
         if isinstance(kind, list):
             return self._union(self.ts({**schema, "type": k}) for k in kind)
@@ -292,13 +278,13 @@ class _Generator:
         elif isinstance(items, list):
             fixed, rest = items, schema.get("additionalItems")
         else:
-            return f"{_atom(self.ts(items if items is not None else True))}[]"
+            return f"{ts.atom(self.ts(items if items is not None else True))}[]"
         least = int(schema.get("minItems", len(fixed)))
         elements = [f"{self.ts(s)}{'?' if i >= least else ''}" for i, s in enumerate(fixed)]
         if rest is None and schema.get("maxItems") != len(fixed):
             rest = True
         if rest is not None and rest is not False:
-            elements.append(f"...{_atom(self.ts(rest))}[]")
+            elements.append(f"...{ts.atom(self.ts(rest))}[]")
         return f"[{', '.join(elements)}]"
 
     def _union(self, members: Any) -> str:
@@ -306,96 +292,6 @@ class _Generator:
         if "unknown" in found:
             return "unknown"
         return " | ".join(found) if found else "never"
-
-
-# -- names, literals and comments --------------------------------------------------------------
-def _claim(base: str, taken: set[str]) -> str:
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}{n}"
-    taken.add(name)
-    return name
-
-
-def _identifier(name: str, *, joined: bool) -> str:
-    """``name`` made an identifier that is no reserved word: ``Temperature-Input`` becomes
-    ``TemperatureInput`` when ``joined``, else ``Temperature_Input``."""
-    parts = [p for p in _NOT_IDENTIFIER.split(name) if p] or ["_"]
-    name = parts[0] + "".join(p[:1].upper() + p[1:] if joined else f"_{p}" for p in parts[1:])
-    name = f"_{name}" if name[0].isdigit() else name
-    return f"{name}_" if name in _WORDS else name
-
-
-def _prefixes(events: Mapping[str, Any]) -> dict[str, str]:
-    prefixes, taken = {"/": ""}, {""}
-    for namespace in sorted(n for n in events if n != "/"):
-        base = pascal_case(namespace) if re.search(r"[A-Za-z0-9]", namespace) else "Namespace"
-        prefixes[namespace] = _claim(f"N{base}" if base[0].isdigit() else base, taken)
-    return prefixes
-
-
-def _key(name: str) -> str:
-    """A property or event name, quoted unless it is an identifier."""
-    return name if _IDENTIFIER.match(name) else json.dumps(name, ensure_ascii=False)
-
-
-def _literal(value: Any) -> str:
-    """A JSON value as a TypeScript literal type (JSON is valid TypeScript type syntax)."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _constant(prop: Any) -> bool:
-    """True for a property whose only value is also its default."""
-    if not isinstance(prop, dict) or "default" not in prop:
-        return False
-    values = [prop["const"]] if "const" in prop else prop.get("enum")
-    return isinstance(values, list) and values == [prop["default"]]
-
-
-def _atom(text: str) -> str:
-    """``text`` in parentheses when a top-level ``|`` or ``&`` would bind looser than ``[]``."""
-    depth, quoted, escaped = 0, False, False
-    for ch in text:
-        if escaped:
-            escaped = False
-        elif quoted:
-            escaped, quoted = ch == "\\", ch != '"'
-        elif ch == '"':
-            quoted = True
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif depth == 0 and ch in "|&":
-            return f"({text})"
-    return text
-
-
-def _schema_docs(schema: Any, *, tags: bool) -> list[str]:
-    if not isinstance(schema, dict):
-        return []
-    lines = str(schema.get("description") or "").strip().splitlines()
-    if tags:
-        if "default" in schema:
-            default = json.dumps(schema["default"], ensure_ascii=False, sort_keys=True)
-            if len(default) <= 80:
-                lines.append(f"@default {default}")
-        tuple_ = isinstance(schema.get("items"), list) or "prefixItems" in schema  # its type says it
-        tags_ = [t for t in _TAGS if t in schema and not (tuple_ and t in ("minItems", "maxItems"))]
-        lines += [f"@{t} {json.dumps(schema[t], ensure_ascii=False)}" for t in tags_]
-    if schema.get("deprecated"):
-        lines.append("@deprecated")
-    return lines
-
-
-def _jsdoc(lines: list[str], indent: str) -> list[str]:
-    text = [line.rstrip().replace("*/", "*\\/") for line in lines]
-    if not text:
-        return []
-    if len(text) == 1:
-        return [f"{indent}/** {text[0]} */"]
-    return [f"{indent}/**", *(f"{indent} * {t}".rstrip() for t in text), f"{indent} */"]
 
 
 def _problem_schema() -> dict[str, Any]:
