@@ -42,6 +42,7 @@ def problem_422(event: str, *errors: tuple[str, list[Any], str]) -> dict[str, An
         "detail": f"{len(errors)} validation error{'s' if len(errors) != 1 else ''} for event {event!r}",
         "instance": event,
         "errors": [{"type": t, "loc": loc, "msg": msg} for t, loc, msg in errors],
+        "error_count": len(errors),
     }
 
 

@@ -9,20 +9,37 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 __all__ = [
+    "MAX_REPORTED_ERRORS",
+    "MAX_TEXT_LENGTH",
     "ProblemDetail",
     "ProblemDetailError",
+    "error_count",
     "http_problem",
     "internal_error_problem",
     "is_problem",
+    "reported_errors",
     "validation_problem",
+    "with_error_count",
 ]
+
+MAX_REPORTED_ERRORS = 10
+"""The most validation errors a 422 reply (and its log entry) lists; ``error_count`` gives them all."""
+MAX_TEXT_LENGTH = 120
+"""The longest string kept in a reported error (a ``loc`` part, ``msg``, ``type``, a ``ctx``
+value); a longer one is cut there and ends in ``…``."""
+_MAX_LOC_PARTS = 32  # the deepest location kept; a deeper one ends in "…"
+_MAX_CTX_KEYS = 8
+_COUNT = "_zndraw_socketio_error_count"  # on a merged ValidationError that lists fewer errors
+_REPORTED = "_zndraw_socketio_reported"  # the bounded errors, read once per exception
+_DECODER = json.JSONDecoder()
 
 
 class ProblemDetail(BaseModel):
     """RFC 9457 Problem Details, as sent in reply to an event that failed.
 
     ``kind`` is always ``"error"`` so that a union ``Response | ProblemDetail`` can tell the two
-    apart. ``errors`` carries pydantic's validation errors on a 422.
+    apart. On a 422, ``errors`` carries the first ``MAX_REPORTED_ERRORS`` of pydantic's
+    validation errors, without the input values, and ``error_count`` how many there were.
     """
 
     kind: Literal["error"] = "error"
@@ -32,6 +49,7 @@ class ProblemDetail(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[dict[str, Any]] | None = None
+    error_count: int | None = None
 
 
 class ProblemDetailError(Exception):
@@ -61,9 +79,9 @@ def is_problem(value: Any) -> bool:
 
 
 def validation_problem(exc: ValidationError, event: str) -> dict[str, Any]:
-    """The 422 reply for a payload that failed validation; inputs are left out of the errors."""
-    errors = json.loads(exc.json(include_url=False, include_input=False))
-    count = len(errors)
+    """The 422 reply for a payload that failed validation: the count of its errors and the first
+    ``MAX_REPORTED_ERRORS`` of them, without input values (see ``reported_errors``)."""
+    count = error_count(exc)
     return {
         "kind": "error",
         "type": "about:blank",
@@ -71,8 +89,71 @@ def validation_problem(exc: ValidationError, event: str) -> dict[str, Any]:
         "status": 422,
         "detail": f"{count} validation error{'s' if count != 1 else ''} for event {event!r}",
         "instance": event,
-        "errors": errors,
+        "errors": reported_errors(exc),
+        "error_count": count,
     }
+
+
+def error_count(exc: ValidationError) -> int:
+    """How many errors ``exc`` stands for: its own count, or the count a merged error that lists
+    only some of them carries (``with_error_count``)."""
+    total = getattr(exc, _COUNT, None)
+    return total if isinstance(total, int) else exc.error_count()
+
+
+def with_error_count(exc: ValidationError, total: int) -> ValidationError:
+    """``exc``, marked as standing for ``total`` errors although it lists fewer."""
+    setattr(exc, _COUNT, total)
+    return exc
+
+
+def reported_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """The first ``MAX_REPORTED_ERRORS`` errors of ``exc`` as JSON-able dicts (``type``, ``loc``,
+    ``msg``, ``ctx``), without input values, every string cut at ``MAX_TEXT_LENGTH``.
+
+    pydantic-core renders all errors or none; its JSON rendering is the cheapest of its ways (one
+    pass in Rust, no Python object per error), and only the first errors' text is parsed. The
+    result is kept on the exception, so that the reply and the log entry share one rendering.
+    """
+    kept = getattr(exc, _REPORTED, None)
+    if kept is not None:
+        return kept
+    text = exc.json(include_url=False, include_input=False)
+    errors: list[dict[str, Any]] = []
+    at = 1  # past the opening bracket; pydantic-core writes no whitespace without an indent
+    while len(errors) < MAX_REPORTED_ERRORS and at < len(text) and text[at] != "]":
+        item, at = _DECODER.raw_decode(text, at)
+        at += 1  # the comma or the closing bracket
+        errors.append(_bounded_error(item))
+    setattr(exc, _REPORTED, errors)
+    return errors
+
+
+def _bounded_error(item: dict[str, Any]) -> dict[str, Any]:
+    loc = item.get("loc", [])
+    parts = [_cut(part) for part in loc[:_MAX_LOC_PARTS]]
+    if len(loc) > _MAX_LOC_PARTS:
+        parts.append("…")
+    error: dict[str, Any] = {
+        "type": _cut(item.get("type", "")),
+        "loc": parts,
+        "msg": _cut(item.get("msg", "")),
+    }
+    ctx = item.get("ctx")
+    if isinstance(ctx, dict) and ctx:
+        error["ctx"] = {
+            _cut(key): value if value is None or isinstance(value, (bool, int, float)) else _cut(value)
+            for key, value in list(ctx.items())[:_MAX_CTX_KEYS]
+        }
+    return error
+
+
+def _cut(value: Any) -> Any:
+    """A string cut at ``MAX_TEXT_LENGTH``; an integer as it is; anything else as cut JSON text."""
+    if isinstance(value, int):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= MAX_TEXT_LENGTH else text[:MAX_TEXT_LENGTH] + "…"
 
 
 def http_problem(status: int, detail: Any, event: str | None) -> dict[str, Any]:

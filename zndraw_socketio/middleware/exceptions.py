@@ -249,7 +249,8 @@ class ExceptionMiddleware(Stage):
                     title="422 Unprocessable Content",
                     summary="The payload failed validation.",
                     description="RFC 9457 problem detail sent when the payload does not match the "
-                    "handler's parameters; `errors` lists pydantic's validation errors.",
+                    "handler's parameters; `errors` lists the first of pydantic's validation errors, "
+                    "without input values, and `error_count` how many there were.",
                     examples=[{"name": "validationError", "payload": _problem_example(422)}],
                 )
             )
@@ -301,5 +302,6 @@ def _problem_example(status: int) -> dict[str, Any]:
             "detail": "1 validation error for event 'event_name'",
             "instance": "event_name",
             "errors": [{"type": "missing", "loc": ["field"], "msg": "Field required"}],
+            "error_count": 1,
         }
     return internal_error_problem("event_name")

@@ -10,11 +10,12 @@ from typing import Any
 
 import structlog
 import structlog.contextvars
+from pydantic import ValidationError
 from socketio import exceptions as sio_exceptions
 from starlette.exceptions import HTTPException
 
 from .._logsafe import log_safely
-from ..problems import ProblemDetailError
+from ..problems import ProblemDetailError, error_count, reported_errors
 from .base import Stage
 
 __all__ = [
@@ -131,10 +132,12 @@ class LoggingMiddleware(Stage):
     ``direction`` (``"in"``/``"out"``), ``outcome`` (``"ok"``/``"error"``) and ``duration_ms``.
 
     Successful events log at debug level, failures at error level (with the traceback unless a
-    user exception handler took the exception). While a handler runs, ``sio_event``, ``sid`` and
-    ``namespace`` are bound as structlog context variables, so its own log lines carry them when
-    ``structlog.contextvars.merge_contextvars`` is among the processors (it is by default); with
-    ``merge_sio_context`` among them instead, one cheaper context variable carries all three.
+    user exception handler took the exception, or the failure is the sender's: a payload that
+    failed validation is logged by error types and locations, never its values). While a handler
+    runs, ``sio_event``, ``sid`` and ``namespace`` are bound as structlog context variables, so
+    its own log lines carry them when ``structlog.contextvars.merge_contextvars`` is among the
+    processors (it is by default); with ``merge_sio_context`` among them instead, one cheaper
+    context variable carries all three.
 
     Each compiled chain has its own ``EventLogger``, materialised on its first event: configure
     structlog before events flow. With debug filtered out, a successful event costs a timer and
@@ -176,7 +179,27 @@ def log_failed(
     handled: bool,
 ) -> None:
     """The error entry of an event that failed; with the traceback unless the failure was
-    expected (handled by a user handler, a refused connection, an HTTP error, a problem reply)."""
+    expected (handled by a user handler, a refused connection, an HTTP error, a problem reply).
+
+    A payload that failed validation is the sender's error: its entry carries ``error_count`` and
+    the type and location of the first errors (``errors``), and neither a traceback nor any input
+    value, so that a rejected token or password is not written to the log.
+    """
+    if isinstance(exc, ValidationError):
+        log_safely(
+            log.error,
+            "sio event failed",
+            sio_event=event,
+            sid=sid,
+            namespace=namespace,
+            direction=direction,
+            outcome="error",
+            duration_ms=round((perf_counter() - start) * 1000.0, 3),
+            error="ValidationError",
+            error_count=error_count(exc),
+            errors=[{"type": e["type"], "loc": e["loc"]} for e in reported_errors(exc)],
+        )
+        return
     quiet = handled or isinstance(exc, _QUIET)
     log_safely(
         log.error,

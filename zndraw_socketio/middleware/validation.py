@@ -4,14 +4,22 @@ to ``call(..., response_model=...)`` validated."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, LiteralString, cast
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import InitErrorDetails
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..adapters import encode, validator_for
 from ..context import payload_of
-from ..problems import ProblemDetail, ProblemDetailError, is_problem
+from ..problems import (
+    MAX_REPORTED_ERRORS,
+    ProblemDetail,
+    ProblemDetailError,
+    error_count,
+    is_problem,
+    reported_errors,
+    with_error_count,
+)
 from .base import Stage
 
 if TYPE_CHECKING:
@@ -28,9 +36,11 @@ class ValidationMiddleware(Stage):
     One payload parameter is validated directly (errors as pydantic reports them); several are
     validated one by one and their errors merged, each location prefixed with the parameter name.
     Too many or too few arguments fail the same way (``unexpected_positional_argument``,
-    ``missing_argument``). Reserved events (``connect``, ``disconnect``) drop what the handler does
-    not accept instead. Outbound, models are dumped to JSON-able data and ``call`` replies are
-    validated against ``response_model``.
+    ``missing_argument``); a merged error lists at most ``MAX_REPORTED_ERRORS`` errors per
+    parameter (and of extra arguments) and counts the rest (``problems.error_count``). Reserved
+    events (``connect``, ``disconnect``) drop what the handler does not accept instead. Outbound,
+    models are dumped to JSON-able data and ``call`` replies are validated against
+    ``response_model``.
     """
 
     def converter(self, route: Route) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
@@ -163,21 +173,21 @@ def _convert(
     given = len(args)
     errors: list[InitErrorDetails] = []
     values: list[Any] = []
+    total = 0
     if given > n and not route.var_positional:
         if route.lenient:
             args = args[:n]
             given = n
         else:
-            errors.extend(
-                {"type": "unexpected_positional_argument", "loc": (i,), "input": args[i]}
-                for i in range(n, given)
-            )
+            errors.extend(_extra_arguments(args, n))
+            total += given - n
     for i, (param, validate) in enumerate(zip(params, validators, strict=True)):
         if i >= given:
             if not param.required:
                 break  # the handler's defaults fill the rest
             if not route.lenient:
                 errors.append({"type": "missing_argument", "loc": (param.name,), "input": args})
+                total += 1
                 continue
             raw = None
         else:
@@ -191,34 +201,51 @@ def _convert(
             if n == 1 and not errors:
                 raise
             errors.extend(_prefixed(param.name, exc))
+            total += error_count(exc)
     if errors:
-        raise ValidationError.from_exception_data(route.event, errors)
+        raise _merged(route.event, errors, total)
     if given > n:
         values.extend(args[n:])
     return tuple(values)
 
 
+def _merged(title: str, errors: list[InitErrorDetails], total: int) -> ValidationError:
+    merged = ValidationError.from_exception_data(title, errors)
+    return with_error_count(merged, total) if total != len(errors) else merged
+
+
+def _extra_arguments(args: tuple[Any, ...], n: int) -> list[InitErrorDetails]:
+    """The errors of the arguments past the ``n`` expected, the first ``MAX_REPORTED_ERRORS``."""
+    return [
+        {"type": "unexpected_positional_argument", "loc": (i,), "input": args[i]}
+        for i in range(n, min(len(args), n + MAX_REPORTED_ERRORS))
+    ]
+
+
 def _prefixed(name: str, exc: ValidationError) -> list[InitErrorDetails]:
-    out: list[InitErrorDetails] = []
-    for err in exc.errors(include_url=False):
-        item: InitErrorDetails = {
-            "type": err["type"],
-            "loc": (name, *err["loc"]),
-            "input": err["input"],
-        }
-        if "ctx" in err:
-            item["ctx"] = err["ctx"]
-        out.append(item)
-    return out
+    """``exc``'s errors with ``name`` before each location; each keeps its type, message and input.
+
+    Past ``MAX_REPORTED_ERRORS`` errors only the first are kept, without their inputs: reading
+    them all would cost more than the validation that found them.
+    """
+    if exc.error_count() <= MAX_REPORTED_ERRORS:
+        return [
+            _relocated(name, err["type"], err["msg"], err["loc"], err["input"])
+            for err in exc.errors(include_url=False, include_context=False)
+        ]
+    return [_relocated(name, err["type"], err["msg"], err["loc"], None) for err in reported_errors(exc)]
+
+
+def _relocated(name: str, kind: str, msg: str, loc: Any, value: Any) -> InitErrorDetails:
+    """An error as reported, under ``name``: the type and the message stay as pydantic wrote them
+    (a custom error type included), the context is already part of the message."""
+    error = PydanticCustomError(cast("LiteralString", kind), cast("LiteralString", msg))
+    return {"type": error, "loc": (name, *loc), "input": value}
 
 
 def _arity_error(route: Route, args: tuple[Any, ...]) -> None:
     name = route.params[0].name
     if not args:
         errors: list[InitErrorDetails] = [{"type": "missing_argument", "loc": (name,), "input": args}]
-    else:
-        errors = [
-            {"type": "unexpected_positional_argument", "loc": (i,), "input": args[i]}
-            for i in range(1, len(args))
-        ]
-    raise ValidationError.from_exception_data(route.event, errors)
+        raise ValidationError.from_exception_data(route.event, errors)
+    raise _merged(route.event, _extra_arguments(args, 1), len(args) - 1)
