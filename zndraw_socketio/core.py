@@ -12,7 +12,8 @@ from .middleware.base import Middleware
 from .middleware.exceptions import ExceptionHandler, ExceptionHandlers
 from .middleware.stack import Stages, checked_user_middleware
 from .outbound import Send, compile_outbound, to_and_room_positional
-from .request import SioRequest, remember_auth
+from .request import SioRequest, forget_auth_on_leave, remember_auth
+from .reserved import guard_reserved_events
 from .routing import Role, Route
 
 __all__ = ["Core"]
@@ -45,6 +46,10 @@ class Core:
         self._direct = is_async and role == "server"
         self._positional = self._direct and to_and_room_positional(sio.emit)
         self.send: Send = self._compile_outbound()
+        if hasattr(sio, "_handle_event"):  # servers and clients, not managers or simple clients
+            guard_reserved_events(sio, role, is_async)
+            if role == "server":
+                forget_auth_on_leave(sio)
         watch(self)  # composed again when a test's capture_events() opens or closes
 
     # -- the stack -----------------------------------------------------------------------------
