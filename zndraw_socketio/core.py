@@ -12,6 +12,7 @@ from .middleware.base import Middleware
 from .middleware.exceptions import ExceptionHandler, ExceptionHandlers
 from .middleware.stack import Stages, checked_user_middleware
 from .outbound import Send, compile_outbound, to_and_room_positional
+from .publishing import watch_publishes
 from .request import SioRequest, forget_auth_on_leave, remember_auth
 from .reserved import guard_reserved_events
 from .routing import Role, Route
@@ -50,6 +51,8 @@ class Core:
             guard_reserved_events(sio, role, is_async)
             if role == "server":
                 forget_auth_on_leave(sio)
+        if role == "server":  # a server's client manager, or a worker's write-only manager itself
+            watch_publishes(getattr(sio, "manager", sio))
         watch(self)  # composed again when a test's capture_events() opens or closes
 
     # -- the stack -----------------------------------------------------------------------------
