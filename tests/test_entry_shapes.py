@@ -141,9 +141,11 @@ async def test_model_completed_after_registration(live_server: LiveServer) -> No
 
 
 @pytest.mark.parametrize("shape", ["narrow", "general"])
-async def test_cancelled_event_is_logged_and_unbinds_its_context(shape: str) -> None:
-    """A handler cancelled mid-event (its task cancelled) lets the cancellation through, logs the
-    event as failed and leaves no context variable bound."""
+async def test_cancelled_event_replies_503_is_logged_and_unbinds_its_context(shape: str) -> None:
+    """A handler cancelled mid-event (its task cancelled, as a shutdown past its grace period
+    does) ends with the 503 reply, which python-socketio sends as the ack (it swallows a
+    handler's cancellation itself), logs the event as failed without a traceback and leaves no
+    context variable bound."""
     tsio = new_server()
     started = asyncio.Event()
 
@@ -172,10 +174,12 @@ async def test_cancelled_event_is_logged_and_unbinds_its_context(shape: str) -> 
         await asyncio.wait_for(started.wait(), TIMEOUT)
         assert structlog.contextvars.get_contextvars() == {}  # bound inside the task only
         task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        reply = await task
+    assert reply["status"] == 503 and reply["instance"] == "slow"
+    assert structlog.contextvars.get_contextvars() == {}
     [entry_log] = [e for e in logs if e.get("sio_event") == "slow"]
     assert entry_log["outcome"] == "error" and entry_log["log_level"] == "error"
+    assert entry_log["error"] == "CancelledError" and entry_log["exc_info"] is None
     assert entry_log["sid"] == "sid-1" and entry_log["direction"] == "in"
 
 

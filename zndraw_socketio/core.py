@@ -7,6 +7,7 @@ from typing import Any
 
 from .capture import watch
 from .context import InboundContext, payload_of
+from .guards import guard_reserved_events
 from .inbound import compile_inbound
 from .middleware.base import Middleware
 from .middleware.exceptions import ExceptionHandler, ExceptionHandlers
@@ -14,7 +15,6 @@ from .middleware.stack import Stages, checked_user_middleware
 from .outbound import Send, compile_outbound, to_and_room_positional
 from .publishing import watch_publishes
 from .request import SioRequest, forget_auth_on_leave, remember_auth
-from .reserved import guard_reserved_events
 from .routing import Role, Route
 
 __all__ = ["Core"]

@@ -20,6 +20,7 @@ variants below, side by side; every one calls the same pieces.
 from __future__ import annotations
 
 import inspect
+from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from time import perf_counter
@@ -32,6 +33,7 @@ from .injection import Injection, Solver
 from .middleware.base import InboundNext, Middleware, hook_of
 from .middleware.logging import log_failed, log_ok
 from .middleware.stack import Stages
+from .problems import unavailable_problem
 from .request import SioRequest, remember_auth
 from .routing import Route
 
@@ -66,6 +68,7 @@ def compile_inbound(
     has_sid = route.role == "server" and route.kind != "connect_error"
     sid_at = catch_event + catch_namespace
     records_auth = route.kind == "connect" and has_sid
+    replies = route.kind == "event"  # an event's handler answers; connect and disconnect do not
     logger = stages.logging.new_logger()
     encoding = stages.exceptions.reply_encoder(route)
     reply_model, dump, encode, mode = encoding.model, encoding.dump, encoding.encode, encoding.mode
@@ -118,6 +121,16 @@ def compile_inbound(
         handled = ctx is not None and ctx.handled
         log_failed(log, ev, sid, ns, "in", start, reported(ctx, exc), handled)
 
+    def cancelled(
+        log: Any, ctx: InboundContext | None, ev: str, sid: Any, ns: str, start: float, exc: BaseException
+    ) -> Any:
+        """The end of an event handler that was cancelled (a shutdown past its grace period): its
+        dependencies are closed, it is logged without a traceback, and the caller gets the 503
+        problem detail, which python-socketio sends as the ack (it never re-raises the
+        cancellation of a handler: it would otherwise ack nothing)."""
+        aborted(log, ctx, ev, sid, ns, start, exc)
+        return unavailable_problem(ev)
+
     async def entry(*args: Any) -> Any:
         ev = args[0] if catch_event else event
         ns = args[catch_event] if catch_namespace else namespace
@@ -138,6 +151,8 @@ def compile_inbound(
         except Exception as exc:
             return await failed(log, ctx, ev, ns, sid, args, start, exc)
         except BaseException as exc:
+            if replies and isinstance(exc, CancelledError):
+                return cancelled(log, ctx, ev, sid, ns, start, exc)
             aborted(log, ctx, ev, sid, ns, start, exc)
             raise
         finally:
@@ -211,6 +226,8 @@ def compile_inbound(
         except Exception as exc:
             return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc, value)
         except BaseException as exc:
+            if isinstance(exc, CancelledError):  # an event route: it replies
+                return cancelled(log, ctx, event, sid, namespace, start, exc)
             aborted(log, ctx, event, sid, namespace, start, exc)
             raise
         finally:

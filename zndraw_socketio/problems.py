@@ -18,6 +18,7 @@ __all__ = [
     "internal_error_problem",
     "is_problem",
     "reported_errors",
+    "unavailable_problem",
     "validation_problem",
     "with_error_count",
 ]
@@ -181,5 +182,18 @@ def internal_error_problem(event: str) -> dict[str, Any]:
         "title": "Internal Server Error",
         "status": 500,
         "detail": None,
+        "instance": event,
+    }
+
+
+def unavailable_problem(event: str) -> dict[str, Any]:
+    """The 503 reply for an event the server did not finish because it is shutting down (the
+    handler was cancelled, or never started)."""
+    return {
+        "kind": "error",
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "the server is shutting down",
         "instance": event,
     }

@@ -12,6 +12,7 @@ what python-socketio gives: at most once.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import inspect
 from typing import Any
@@ -47,7 +48,9 @@ def watch_publishes(manager: Any) -> None:
             token = _PUBLISHING.set(data if isinstance(data, dict) else None)
             try:
                 return await publish(data)
-            except Exception as exc:
+            except (Exception, asyncio.CancelledError) as exc:
+                # python-socketio's aio-pika manager raises CancelledError for a channel that
+                # is down or reconnecting
                 _dropped(type(exc).__name__, str(exc))
                 raise
             finally:

@@ -11,6 +11,7 @@ from typing_extensions import TypeForm
 from .faces import AsyncSender, Face, Handlers, SyncSender
 from .middleware.base import Middleware
 from .routing import Role
+from .shutdown import drain, on_signals
 from .wire import install_codec
 
 Codec = Literal["pydantic"] | None
@@ -45,6 +46,24 @@ class _ServerFace(Handlers):
 
 class AsyncServerWrapper(_ServerFace, AsyncSender):
     """A typed face over ``socketio.AsyncServer``."""
+
+    async def shutdown(self, grace: float = 10.0) -> None:
+        """Shut down gracefully, then stop python-socketio's background tasks (its ``shutdown()``).
+
+        New events are answered with a 503 problem detail at once; the handlers already running
+        get ``grace`` seconds to finish and reply; the rest are cancelled, their ``yield``
+        dependencies closed, and their callers answered with the 503 while the connection is
+        open. Handlers that python-socketio runs inline (``async_handlers=False``) are not
+        waited for. Calling it again does nothing more.
+        """
+        if await drain(self.sio, grace):
+            await self.sio.shutdown()
+
+    def shutdown_on_signals(self, grace: float = 10.0) -> None:
+        """Run ``shutdown(grace)`` when SIGTERM or SIGINT arrives, then hand the signal to the
+        handler installed before (uvicorn's), so that in-flight handlers reply before uvicorn
+        closes the connections. Call it from the app's lifespan startup."""
+        on_signals(lambda: self.shutdown(grace))
 
 
 class AsyncClientWrapper(Handlers, AsyncSender):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 from collections.abc import Callable
@@ -28,6 +29,7 @@ __all__ = [
 
 # expected outcomes: logged as errors, without a traceback
 _QUIET: tuple[type[BaseException], ...] = (
+    asyncio.CancelledError,  # the server shutting down stopped the handler
     ConnectionRefusedError,
     sio_exceptions.ConnectionRefusedError,
     ProblemDetailError,
@@ -179,7 +181,8 @@ def log_failed(
     handled: bool,
 ) -> None:
     """The error entry of an event that failed; with the traceback unless the failure was
-    expected (handled by a user handler, a refused connection, an HTTP error, a problem reply).
+    expected (handled by a user handler, a refused connection, an HTTP error, a problem reply,
+    a handler cancelled by a shutdown).
 
     A payload that failed validation is the sender's error: its entry carries ``error_count`` and
     the type and location of the first errors (``errors``), and neither a traceback nor any input
