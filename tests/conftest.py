@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 
@@ -21,6 +22,7 @@ from redis.retry import Retry
 from starlette.types import ASGIApp
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 LiveServer = Callable[[ASGIApp], AbstractAsyncContextManager[str]]
 """What the `live_server` fixture returns: `async with live_server(app) as url: ...`."""
@@ -113,6 +115,38 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """URL of the local RabbitMQ; skips the test when none accepts an AMQP connection (fails instead
+    under CI=true)."""
+    import aio_pika  # the dev extra's; imported here so that other tests need no AMQP client
+
+    async def connect() -> None:
+        connection = await asyncio.wait_for(aio_pika.connect(RABBITMQ_URL, timeout=2), 2.5)
+        await connection.close()
+
+    # In a thread of its own: a session fixture must not run (or close) an event loop in the
+    # thread whose loops pytest-asyncio manages.
+    failure: list[BaseException] = []
+
+    def probe() -> None:
+        try:
+            asyncio.run(connect())
+        except Exception as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=probe, name="rabbitmq-probe", daemon=True)
+    thread.start()
+    thread.join(5)
+    if thread.is_alive() or failure:
+        reason = repr(failure[0]) if failure else "no answer within 5 s"
+        message = f"no RabbitMQ accepts an AMQP connection at {RABBITMQ_URL}: {reason}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return RABBITMQ_URL
 
 
 @pytest.fixture(autouse=True)
