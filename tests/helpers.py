@@ -11,7 +11,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -150,3 +150,15 @@ def record_sids(tsio: AsyncServerWrapper) -> Inbox:
         sids.put(sid)
 
     return sids
+
+
+def typed_client() -> AsyncClientWrapper:
+    """A new typed client, not connected yet."""
+    return wrap(socketio.AsyncClient())
+
+
+async def wait_for_condition(check: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+    """Wait until ``check()`` is true, at most ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while not check():  # noqa: ASYNC110 - a predicate over state no event announces
+            await asyncio.sleep(0.01)

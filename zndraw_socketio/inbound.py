@@ -33,7 +33,7 @@ from .injection import Injection, Solver
 from .middleware.base import InboundNext, Middleware, hook_of
 from .middleware.logging import log_failed, log_ok
 from .middleware.stack import Stages
-from .problems import unavailable_problem
+from .problems import CANCELLED_DETAIL, unavailable_problem
 from .request import SioRequest, remember_auth
 from .routing import Route
 
@@ -129,7 +129,7 @@ def compile_inbound(
         problem detail, which python-socketio sends as the ack (it never re-raises the
         cancellation of a handler: it would otherwise ack nothing)."""
         aborted(log, ctx, ev, sid, ns, start, exc)
-        return unavailable_problem(ev)
+        return unavailable_problem(ev, CANCELLED_DETAIL)
 
     async def entry(*args: Any) -> Any:
         ev = args[0] if catch_event else event

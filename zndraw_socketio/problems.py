@@ -8,7 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+CANCELLED_DETAIL = "the handler was cancelled before it replied"
+"""The ``detail`` of the 503 a cancelled handler's caller gets (a shutdown past its grace period)."""
+
 __all__ = [
+    "CANCELLED_DETAIL",
     "MAX_REPORTED_ERRORS",
     "MAX_TEXT_LENGTH",
     "ProblemDetail",
@@ -186,14 +190,14 @@ def internal_error_problem(event: str) -> dict[str, Any]:
     }
 
 
-def unavailable_problem(event: str) -> dict[str, Any]:
-    """The 503 reply for an event the server did not finish because it is shutting down (the
-    handler was cancelled, or never started)."""
+def unavailable_problem(event: str, detail: str = "the server is shutting down") -> dict[str, Any]:
+    """The 503 reply for an event the server did not finish: refused because it is shutting down
+    (the default ``detail``), or whose handler was cancelled before it replied."""
     return {
         "kind": "error",
         "type": "about:blank",
         "title": "Service Unavailable",
         "status": 503,
-        "detail": "the server is shutting down",
+        "detail": detail,
         "instance": event,
     }
