@@ -189,21 +189,12 @@ def log_failed(
     value, so that a rejected token or password is not written to the log.
     """
     if isinstance(exc, ValidationError):
-        log_safely(
-            log.error,
-            "sio event failed",
-            sio_event=event,
-            sid=sid,
-            namespace=namespace,
-            direction=direction,
-            outcome="error",
-            duration_ms=round((perf_counter() - start) * 1000.0, 3),
-            error="ValidationError",
-            error_count=error_count(exc),
-            errors=[{"type": e["type"], "loc": e["loc"]} for e in reported_errors(exc)],
-        )
-        return
-    quiet = handled or isinstance(exc, _QUIET)
+        details: dict[str, Any] = {
+            "error_count": error_count(exc),
+            "errors": [{"type": e["type"], "loc": e["loc"]} for e in reported_errors(exc)],
+        }
+    else:
+        details = {"exc_info": None if handled or isinstance(exc, _QUIET) else exc}
     log_safely(
         log.error,
         "sio event failed",
@@ -214,5 +205,5 @@ def log_failed(
         outcome="error",
         duration_ms=round((perf_counter() - start) * 1000.0, 3),
         error=type(exc).__name__,
-        exc_info=None if quiet else exc,
+        **details,
     )
