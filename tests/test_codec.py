@@ -96,11 +96,14 @@ def test_what_json_cannot_hold_raises_type_error_as_before() -> None:
         ('["\\ud800",' + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1) + "]", True),
         ("[" * 100_000 + "]" * 100_000, False),
         ("[" + "9" * MAX_INT_DIGITS + "]", True),
-        ("[-" + "9" * MAX_INT_DIGITS + "]", True),
+        ("[-" + "9" * (MAX_INT_DIGITS - 1) + "]", True),  # 100 characters with the sign
+        ("[-" + "9" * MAX_INT_DIGITS + "]", False),  # 101: engine.io's peers refuse it too
         ("[" + "9" * (MAX_INT_DIGITS + 1) + "]", False),
         ("[" + "9" * 1_000_000 + "]", False),
         ('["' + "9" * 1_000 + '"]', True),  # digits in a string are text
         ('["\\ud800' + "[" * (MAX_DEPTH + 1) + '"]', True),  # inside a string: not nesting
+        ('["ab\\udc00"]', True),  # a lone trailing surrogate after hex-looking text
+        ('["\\u00e9\\udfff", "\\ud83d\\ude00"]', True),  # after an escape; and a real pair
         ("[1e400]", True),
         ("{]", False),
         ('["unterminated', False),

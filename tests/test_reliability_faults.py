@@ -110,7 +110,7 @@ async def test_disconnect_mid_handler_lets_the_handler_finish_quietly(
 
             replies = Inbox()
             async with connected(url, typed_client()) as leaving:
-                await leaving.emit(Slow(message="never read", delay=0.5), callback=replies.put)
+                await leaving.emit(Slow(message="never read", delay=2.0), callback=replies.put)
                 sid = await started.get()
                 await leaving.disconnect()
             # while the orphaned handler runs, the server answers everyone else

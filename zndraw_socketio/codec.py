@@ -7,8 +7,9 @@ and binary attachments are its own code; only the JSON text differs, and only wh
 library's is not JSON (``NaN`` and ``±Infinity`` go out as ``null``) or escapes what needs no
 escape (text is sent as UTF-8).
 
-Decoding is bounded: nesting deeper than ``MAX_DEPTH`` and integers longer than ``MAX_INT_DIGITS``
-digits are refused without deep recursion or quadratic work. A packet refused that way raises
+Decoding is bounded: nesting deeper than ``MAX_DEPTH`` and integers written with more than
+``MAX_INT_DIGITS`` characters (the sign counts, as in engine.io) are refused without deep recursion
+or quadratic work. A packet refused that way raises
 ``UndecodablePacket``, carrying its ack id and namespace, so that ``answer_undecodable`` can answer
 the caller with a 400 problem detail instead of leaving it to its timeout.
 """
@@ -47,24 +48,27 @@ MAX_DEPTH = 200
 this (the packet's argument list counts as one) is refused; pydantic-core's parser draws the same
 line."""
 MAX_INT_DIGITS = 100
-"""The longest integer accepted in a received payload, in digits (engine.io's own bound)."""
+"""The longest integer accepted in a received payload, in characters with its sign: engine.io's
+own bound, so that whatever a typed peer accepts a python-socketio peer can read back."""
 
-_LONG_DIGITS = re.compile(rf"\d{{{MAX_INT_DIGITS + 1}}}")
-_LONE_SURROGATE = re.compile(
-    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<![0-9a-fA-F]{2})\\u[dD][c-fC-F]"
-)
-_BIG = 10**MAX_INT_DIGITS
+_LONG_DIGITS = re.compile(rf"\d{{{MAX_INT_DIGITS}}}")  # a run this long may be a refused integer
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # a \uD800-\uDFFF escape, paired or not
+_BIG = 10**MAX_INT_DIGITS  # 100 digits, positive
+_BIG_NEGATIVE = -(10 ** (MAX_INT_DIGITS - 1))  # "-" and 99 digits
 
 
 class UndecodablePacket(ValueError):
     """A received packet that could not be decoded; ``id`` is its ack id (``None``: no ack asked)
     and ``namespace`` its namespace, as far as they were read before the failure."""
 
-    def __init__(self, reason: str, id: int | None, namespace: str | None) -> None:
+    def __init__(self, reason: str, id: int | None, namespace: str | None, attachments: int = 0) -> None:
         super().__init__(reason)
         self.reason = reason
         self.id = id
         self.namespace = namespace
+        self.attachments = attachments
+        """The binary attachments announced by a refused header: they follow as messages of
+        their own, which belong to no packet once the header is refused."""
 
 
 def _loads(text: str | bytes) -> Any:
@@ -72,8 +76,10 @@ def _loads(text: str | bytes) -> Any:
     try:
         value = from_json(text)
     except ValueError as exc:
-        # the one thing pydantic-core refuses that other peers send: a lone surrogate escape
-        if not (isinstance(text, str) and _LONE_SURROGATE.search(text)):
+        # the one thing pydantic-core refuses that other peers send: a lone surrogate escape;
+        # any surrogate escape sends the text to the standard library's decoder, which reads
+        # pairs and lone ones alike (and refuses what is not JSON)
+        if not (isinstance(text, str) and _SURROGATE_ESCAPE.search(text)):
             raise ValueError(f"invalid JSON: {exc}") from None
         value = _stdlib_json.loads(text)
         _check_depth(value)
@@ -102,8 +108,8 @@ def _check_depth(value: Any) -> None:
 
 def _check_ints(value: Any) -> None:
     for item, _ in _walk(value):
-        if type(item) is int and not -_BIG < item < _BIG:
-            raise ValueError(f"invalid JSON: an integer longer than {MAX_INT_DIGITS} digits")
+        if type(item) is int and not _BIG_NEGATIVE < item < _BIG:
+            raise ValueError(f"invalid JSON: an integer longer than {MAX_INT_DIGITS} characters")
 
 
 def _nulled(value: Any) -> Any:
@@ -190,7 +196,30 @@ class PydanticPacket(sio_packet.Packet):
         try:
             return super().decode(encoded_packet)
         except (ValueError, TypeError, RecursionError) as exc:
-            raise UndecodablePacket(str(exc), self.id, self.namespace) from None
+            attachments = _announced_attachments(encoded_packet)
+            raise UndecodablePacket(str(exc), self.id, self.namespace, attachments) from None
+
+    def add_attachment(self, attachment: Any) -> Any:
+        """Add one binary attachment; ``UndecodablePacket`` when the packet has no room for it
+        or its placeholders do not match its attachments (a ``num`` that is not the index of
+        one), instead of python-socketio's own exception, which left the connection waiting for
+        attachments that never come."""
+        try:
+            return super().add_attachment(attachment)
+        except (ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:
+            raise UndecodablePacket(
+                f"bad binary attachment: {exc!r}"[:200], self.id, self.namespace
+            ) from None
+
+
+def _announced_attachments(encoded_packet: Any) -> int:
+    """How many binary attachments a BINARY_EVENT or BINARY_ACK header announces (``5<n>-...``,
+    ``6<n>-...``); 0 for any other packet or a malformed count."""
+    if not isinstance(encoded_packet, str) or encoded_packet[:1] not in ("5", "6"):
+        return 0
+    dash = encoded_packet.find("-", 1, 12)
+    count = encoded_packet[1:dash] if dash > 1 else ""
+    return int(count) if count.isdigit() else 0
 
 
 def is_default_json(json_module: Any) -> bool:

@@ -51,16 +51,43 @@ def _manager_json(manager: Any) -> None:
 
 def _guard_messages(sio: Any) -> None:
     """Wrap the engine.io ``message`` handler of ``sio`` so that an undecodable packet is logged
-    once and, when it carries an ack id, answered with a 400 problem detail."""
+    once and, when it carries an ack id, answered with a 400 problem detail.
+
+    A refused packet leaves no half-received binary packet behind: the pending one (whose
+    attachment could not be added) is dropped, and the attachments a refused header announced
+    are dropped as they arrive instead of being read as packets of their own.
+    """
     eio = sio.eio
     handle = eio.handlers.get("message")
     if handle is None:  # pragma: no cover - python-socketio always registers one
         return
     server = isinstance(sio, (socketio.AsyncServer, socketio.Server))
     is_async = isinstance(sio, (socketio.AsyncServer, socketio.AsyncClient))
+    orphans: dict[Any, int] = {}  # engine.io sid (None on a client) -> attachments still to drop
 
-    def answer(eio_sid: Any, exc: UndecodablePacket) -> Any:
-        """Log ``exc`` and send the 400 reply when the packet's namespace is connected."""
+    def orphaned(args: tuple[Any, ...]) -> bool:
+        """True (and one fewer to drop) when this message is an attachment of a refused header."""
+        key = args[0] if server else None
+        left = orphans.get(key)
+        if not left or not isinstance(args[-1], (bytes, bytearray)):
+            return False
+        if left == 1:
+            del orphans[key]
+        else:
+            orphans[key] = left - 1
+        return True
+
+    def answer(args: tuple[Any, ...], exc: UndecodablePacket) -> Any:
+        """Forget the packet, log ``exc`` and send the 400 reply when its namespace is connected."""
+        eio_sid = args[0] if server else None
+        if server:
+            sio._binary_packet.pop(eio_sid, None)
+        else:
+            sio._binary_packet = None
+        if exc.attachments:
+            if len(orphans) >= _MAX_ORPHANED:  # connections that left before their attachments
+                orphans.clear()
+            orphans[eio_sid] = exc.attachments
         namespace = exc.namespace or "/"
         sid = sio.manager.sid_from_eio_sid(eio_sid, namespace) if server else None
         connected = sid is not None if server else namespace in sio.namespaces
@@ -75,10 +102,12 @@ def _guard_messages(sio: Any) -> None:
     if is_async:
 
         async def message_async(*args: Any) -> Any:
+            if orphans and orphaned(args):
+                return None
             try:
                 return await handle(*args)
             except UndecodablePacket as exc:
-                sent = answer(args[0] if server else None, exc)
+                sent = answer(args, exc)
                 if sent is not None:
                     await sent
 
@@ -86,9 +115,14 @@ def _guard_messages(sio: Any) -> None:
         return
 
     def message(*args: Any) -> Any:
+        if orphans and orphaned(args):
+            return None
         try:
             return handle(*args)
         except UndecodablePacket as exc:
-            answer(args[0] if server else None, exc)
+            answer(args, exc)
 
     eio.on("message", message)
+
+
+_MAX_ORPHANED = 10_000
