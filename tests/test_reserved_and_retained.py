@@ -131,9 +131,10 @@ async def test_a_client_refuses_events_named_like_its_reserved_events(live_serve
     server = socketio.AsyncServer(async_mode="asgi")  # a plain server, free to send anything
     joined: asyncio.Queue[str] = asyncio.Queue()
 
-    @server.on("connect")
     async def on_connect(sid: str, environ: dict[str, Any]) -> None:
         joined.put_nowait(sid)
+
+    server.on("connect", on_connect)
 
     client = wrap(socketio.AsyncClient())
     seen: Inbox = Inbox()
