@@ -11,10 +11,8 @@ Run: ``python -m pytest benchmarks/test_memory.py -p no:cacheprovider --benchmar
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
-import tracemalloc
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +20,7 @@ import pytest
 import structlog
 from test_dispatch import StubbedServer, _emitter, _inbound_server
 
+from tests.reliability_support import retained_per_event
 from zndraw_socketio import merge_sio_context
 
 EVENTS = 2_000 if os.environ.get("ZNDRAW_BENCH_QUICK") == "1" else 100_000
@@ -30,18 +29,7 @@ LIMIT = 1.0
 
 
 def _retained(loop: asyncio.AbstractEventLoop, run: Callable[[int], Awaitable[None]]) -> float:
-    loop.run_until_complete(run(2_000))  # warm up: caches, the chain's logger
-    gc.collect()
-    tracemalloc.start()
-    try:
-        gc.collect()
-        before = tracemalloc.get_traced_memory()[0]
-        loop.run_until_complete(run(EVENTS))
-        gc.collect()
-        after = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
-    return (after - before) / EVENTS
+    return retained_per_event(loop, run, 2_000, EVENTS)
 
 
 @pytest.mark.parametrize("direction", ["inbound", "outbound"])

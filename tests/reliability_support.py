@@ -9,9 +9,12 @@ The suite has two modes: the default one, sized to run in well under a minute an
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from structlog.typing import EventDict
@@ -23,6 +26,25 @@ LONG = os.environ.get("ZNDRAW_RELIABILITY") == "long"
 def scaled(default: int, long: int) -> int:
     """``long`` in the long mode, ``default`` otherwise."""
     return long if LONG else default
+
+
+def retained_per_event(
+    loop: asyncio.AbstractEventLoop, run: Callable[[int], Awaitable[None]], warm_up: int, events: int
+) -> float:
+    """Bytes kept per event by ``run(events)`` after ``run(warm_up)``: tracemalloc's traced memory
+    before and after, garbage collected both times (the benchmarks' memory figure uses it too)."""
+    loop.run_until_complete(run(warm_up))  # caches, the chain's logger, the first tracebacks
+    gc.collect()
+    tracemalloc.start()
+    try:
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        loop.run_until_complete(run(events))
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    return (after - before) / events
 
 
 def mode_name() -> str:

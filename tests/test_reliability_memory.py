@@ -31,9 +31,7 @@ without it the 422 path keeps ~0.01 bytes per event).
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
-import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
@@ -43,7 +41,7 @@ from pydantic import BaseModel
 from structlog.typing import EventDict, WrappedLogger
 
 from tests.inprocess import AsyncServerPeer, event_packet
-from tests.reliability_support import mode_name, scaled
+from tests.reliability_support import mode_name, retained_per_event, scaled
 from zndraw_socketio import AsyncServerWrapper, Depends, merge_sio_context, wrap
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(scaled(60, 900))]
@@ -201,18 +199,7 @@ def _retained(loop: asyncio.AbstractEventLoop, peer: Recorder, packet: str) -> f
         for _ in range(n):
             await feed(packet)
 
-    loop.run_until_complete(run(WARM_UP))
-    gc.collect()
-    tracemalloc.start()
-    try:
-        gc.collect()
-        before = tracemalloc.get_traced_memory()[0]
-        loop.run_until_complete(run(EVENTS))
-        gc.collect()
-        after = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
-    return (after - before) / EVENTS
+    return retained_per_event(loop, run, WARM_UP, EVENTS)
 
 
 @pytest.mark.parametrize("path", list(PATHS))
