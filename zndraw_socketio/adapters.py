@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from pydantic import BaseModel, TypeAdapter
@@ -13,7 +13,17 @@ from pydantic_core import to_jsonable_python
 from ._logsafe import log_safely
 from .problems import internal_error_problem
 
-__all__ = ["adapter_for", "dump_model", "encode", "encode_reply", "model_dumper", "validator_for"]
+__all__ = [
+    "adapter_for",
+    "dump_model",
+    "encode",
+    "encode_reply",
+    "memoised",
+    "model_dumper",
+    "validator_for",
+]
+
+T = TypeVar("T")
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 _SCALARS = frozenset({str, int, float, bool, bytes, bytearray, type(None)})
@@ -28,6 +38,21 @@ def adapter_for(annotation: Any) -> TypeAdapter[Any]:
         return adapter
     except TypeError:  # unhashable annotation: build, do not cache
         return TypeAdapter(annotation)
+
+
+def memoised(cache: dict[Any, T], key: Any, build: Callable[[], T], limit: int) -> T:
+    """``build()``, kept in ``cache`` under the annotation ``key``: an unhashable key (an
+    ``Annotated`` with a list in it) is built and not kept, and a cache already holding ``limit``
+    entries is emptied before a new one goes in."""
+    try:
+        found = cache.get(key)
+    except TypeError:
+        return build()
+    if found is None:
+        if len(cache) >= limit:
+            cache.clear()
+        found = cache[key] = build()
+    return found
 
 
 def validator_for(annotation: Any) -> Callable[[Any], Any] | None:

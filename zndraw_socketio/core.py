@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .adapters import memoised
 from .capture import watch
 from .context import InboundContext, payload_of
 from .guards import guard_reserved_events
@@ -174,15 +175,12 @@ class Core:
         """The inbound chain of a simple client's ``receive()``: ``receiver(event, *args)`` runs
         the stack (user middleware included) and returns the payload, validated against
         ``response_model`` when given; a failure raises to the caller, logged."""
-        try:
-            found = self._receivers.get(response_model)
-        except TypeError:  # an unhashable annotation: compiled, not kept
-            return self.compile(self._receive_route(response_model))
-        if found is None:
-            if len(self._receivers) >= _RECEIVERS_LIMIT:
-                self._receivers.clear()
-            found = self._receivers[response_model] = self.compile(self._receive_route(response_model))
-        return found
+        return memoised(
+            self._receivers,
+            response_model,
+            lambda: self.compile(self._receive_route(response_model)),
+            _RECEIVERS_LIMIT,
+        )
 
     def _receive_route(self, response_model: Any) -> Route:
         namespace = getattr(self.sio, "namespace", None) or "/"

@@ -21,7 +21,7 @@ import socketio
 from pydantic import BaseModel
 
 from ._drive import ready
-from .adapters import model_dumper
+from .adapters import memoised, model_dumper
 from .capture import capturing, recording
 from .context import OutboundContext, namespace_of, target_of
 from .middleware.base import Middleware, OutboundNext, hook_of
@@ -65,20 +65,12 @@ def compile_outbound(
     # per model class sent so far: its event name (the naming stage's) and its bound serializer
     # (the validation stage's), worked out on the class's first emit
     plans: dict[type, tuple[str, Callable[..., Any]]] = {}
-    # per response model of a call: its reply validator, built on its first call (bounded: past
-    # _MAX_CHECKS distinct models, a reply is validated without its validator being kept)
+    # per response model of a call: its reply validator, built on its first call (at most
+    # _MAX_CHECKS kept; an unhashable annotation is validated without its validator being kept)
     checks: dict[Any, Callable[[Any], Any]] = {}
 
     def checker(model: Any) -> Callable[[Any], Any]:
-        try:
-            check = checks.get(model)
-        except TypeError:  # an unhashable annotation
-            return response_validator(model)
-        if check is None:
-            check = response_validator(model)
-            if len(checks) < _MAX_CHECKS:
-                checks[model] = check
-        return check
+        return memoised(checks, model, lambda: response_validator(model), _MAX_CHECKS)
 
     manager_emit = _manager_emit(sio) if positional else None
     sio_logger: Any = sio.logger if manager_emit is not None else None  # read only with manager_emit

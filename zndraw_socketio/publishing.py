@@ -13,8 +13,10 @@ what python-socketio gives: at most once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -45,31 +47,32 @@ def watch_publishes(manager: Any) -> None:
     if inspect.iscoroutinefunction(publish):
 
         async def publish_async(data: Any) -> Any:
-            token = _PUBLISHING.set(data if isinstance(data, dict) else None)
-            try:
+            with _publishing(data):
                 return await publish(data)
-            except (Exception, asyncio.CancelledError) as exc:
-                # python-socketio's aio-pika manager raises CancelledError for a channel that
-                # is down or reconnecting
-                _dropped(type(exc).__name__, str(exc))
-                raise
-            finally:
-                _PUBLISHING.reset(token)
 
         manager._publish = publish_async
         return
 
     def publish_sync(data: Any) -> Any:
-        token = _PUBLISHING.set(data if isinstance(data, dict) else None)
-        try:
+        with _publishing(data):
             return publish(data)
-        except Exception as exc:
-            _dropped(type(exc).__name__, str(exc))
-            raise
-        finally:
-            _PUBLISHING.reset(token)
 
     manager._publish = publish_sync
+
+
+@contextlib.contextmanager
+def _publishing(data: Any) -> Iterator[None]:
+    """While a publish of ``data`` runs: the message the drop reporter names, and one drop entry
+    for an exception out of it (python-socketio's aio-pika manager raises ``CancelledError`` for a
+    channel that is down or reconnecting), which goes on to the caller."""
+    token = _PUBLISHING.set(data if isinstance(data, dict) else None)
+    try:
+        yield
+    except (Exception, asyncio.CancelledError) as exc:
+        _dropped(type(exc).__name__, str(exc))
+        raise
+    finally:
+        _PUBLISHING.reset(token)
 
 
 class _DropReporter:
