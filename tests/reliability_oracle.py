@@ -147,6 +147,8 @@ class Expected:
     error_count: int = 0
     error_types: list[str] = field(default_factory=list)
     error: str = ""
+    ordered_types: list[str] = field(default_factory=list)
+    """The error types in pydantic's order (``error_types`` is sorted)."""
 
 
 def decodable(data: list[Any]) -> bool:
@@ -251,18 +253,22 @@ def _expect(event: str, args: list[Any]) -> Expected:
         # the library's rule for a handler of one payload argument: a wrong number of arguments
         # is the error, the payload itself is not validated (middleware/validation.py)
         if not received:
-            return Expected(422, error_count=1, error_types=["missing_argument"], error="ValidationError")
+            return _rejected(1, ["missing_argument"])
         extra = len(received) - 1
-        types = ["unexpected_positional_argument"] * extra
-        return Expected(422, error_count=extra, error_types=types, error="ValidationError")
+        return _rejected(extra, ["unexpected_positional_argument"] * extra)
     try:
         reply = ORACLES[event](*received)
     except ValidationError as exc:
-        types = sorted(error["type"] for error in exc.errors())
-        return Expected(422, error_count=exc.error_count(), error_types=types, error="ValidationError")
+        return _rejected(exc.error_count(), [error["type"] for error in exc.errors()])
     except Exception as exc:
         return Expected(500, error=type(exc).__name__)
     return Expected(None, reply=reply)
+
+
+def _rejected(count: int, types: list[str]) -> Expected:
+    return Expected(
+        422, error_count=count, error_types=sorted(types), error="ValidationError", ordered_types=types
+    )
 
 
 def encoded_size(event: str, args: list[Any]) -> int:

@@ -14,6 +14,7 @@ from socketio import packet
 from tests.faces_support import serve_wsgi
 from tests.helpers import TIMEOUT, Inbox, asgi_app, connected, new_server
 from zndraw_socketio import wrap
+from zndraw_socketio.guards import CLIENT_RESERVED
 from zndraw_socketio.request import AUTH_KEY
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ async def test_a_client_refuses_events_named_like_its_reserved_events(live_serve
             sid = await asyncio.wait_for(joined.get(), TIMEOUT)
             assert await seen.get() == "connect"
             with structlog.testing.capture_logs() as logs:
-                for name in ("connect", "disconnect", "connect_error"):
+                for name in CLIENT_RESERVED:
                     assert await server.call(name, {"forged": True}, to=sid, timeout=TIMEOUT) == not_found(
                         name
                     )
@@ -167,6 +168,7 @@ async def test_a_client_refuses_events_named_like_its_reserved_events(live_serve
                 ("connect", "ReservedEventName"),
                 ("disconnect", "ReservedEventName"),
                 ("connect_error", "ReservedEventName"),
+                ("__disconnect_final", "ReservedEventName"),
                 ("disconnect", "ReservedEventName"),
             ]
             assert seen.empty() and client.sio.connected

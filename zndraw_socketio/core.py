@@ -8,7 +8,7 @@ from typing import Any
 from .adapters import memoised
 from .capture import watch
 from .context import InboundContext, payload_of
-from .guards import guard_reserved_events
+from .guards import guard_reserved_events, guard_simple_client
 from .inbound import compile_inbound
 from .middleware.base import Middleware
 from .middleware.exceptions import ExceptionHandler, ExceptionHandlers
@@ -52,6 +52,8 @@ class Core:
             guard_reserved_events(sio, role, is_async)
             if role == "server":
                 forget_auth_on_leave(sio)
+        elif hasattr(sio, "client_class"):  # a simple client: the client it makes on connect()
+            guard_simple_client(sio)
         if role == "server":  # a server's client manager, or a worker's write-only manager itself
             watch_publishes(getattr(sio, "manager", sio))
         watch(self)  # composed again when a test's capture_events() opens or closes

@@ -5,8 +5,10 @@ events, so a connected client that sends an EVENT named ``connect`` would run th
 handler with an ``environ`` (and ``auth``) it wrote itself, and one named ``disconnect`` the
 disconnect handler while it stays connected. ``guard_reserved_events`` puts a check in front of
 the object's EVENT handling: an EVENT named like an event that socket.io itself raises
-(``connect``, ``disconnect``; on a client also ``connect_error``) is logged as a failed event and,
-when it asked for an ack, answered with a 404 problem detail, as an event no handler takes.
+(``connect``, ``disconnect``; on a client also ``connect_error`` and ``__disconnect_final``) is
+logged as a failed event and, when it asked for an ack, answered with a 404 problem detail, as an
+event no handler takes. A simple client makes its client when it connects: ``guard_simple_client``
+gives it a client class whose instances are guarded from the start.
 
 ``refuse_events`` replaces that handling on a server that is shutting down: every new event is
 answered with a 503 problem detail at once, and no handler starts. Both answer through one
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import socketio
 import structlog
 from socketio import packet
 
@@ -30,16 +33,19 @@ __all__ = [
     "CLIENT_RESERVED",
     "SERVER_RESERVED",
     "guard_reserved_events",
+    "guard_simple_client",
     "refuse_events",
     "reserved_problem",
 ]
 
 SERVER_RESERVED = ("connect", "disconnect")
 """Event names a server's handlers receive only from socket.io's own connection handling."""
-CLIENT_RESERVED = ("connect", "disconnect", "connect_error")
-"""Event names a client's handlers receive only from socket.io's own connection handling."""
+CLIENT_RESERVED = ("connect", "disconnect", "connect_error", "__disconnect_final")
+"""Event names a client's handlers receive only from socket.io's own connection handling
+(``__disconnect_final``: python-socketio's end of a connection, which a simple client waits on)."""
 
 _GUARD = "_zndraw_socketio_reserved_guard"
+_GUARDED_CLASSES: dict[type, type] = {}  # a client class -> its guarded subclass
 
 
 def reserved_problem(event: str) -> dict[str, Any]:
@@ -122,6 +128,27 @@ def guard_reserved_events(sio: Any, role: Role, is_async: bool) -> None:
 
     setattr(handle_client_event, _GUARD, True)
     sio._handle_event = handle_client_event
+
+
+def guard_simple_client(simple: Any) -> None:
+    """Guard the client a simple client (``AsyncSimpleClient``, ``SimpleClient``) makes on each
+    ``connect()``: its ``client_class`` becomes a subclass that guards every instance it makes."""
+    base = simple.client_class
+    if getattr(base, _GUARD, False):
+        return
+    guarded = _GUARDED_CLASSES.get(base)
+    if guarded is None:
+        is_async = issubclass(base, socketio.AsyncClient)
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            base.__init__(self, *args, **kwargs)
+            guard_reserved_events(self, "client", is_async)
+
+        guarded = type(
+            base.__name__, (base,), {"__init__": __init__, _GUARD: True, "__module__": base.__module__}
+        )
+        _GUARDED_CLASSES[base] = guarded
+    simple.client_class = guarded
 
 
 def refuse_events(server: Any, is_async: bool) -> Callable[[], None]:

@@ -26,9 +26,12 @@ from contextlib import AsyncExitStack
 from time import perf_counter
 from typing import Any
 
+from pydantic import ValidationError
+
 from ._drive import drive
 from .capture import capturing, recording
 from .context import InboundContext, payload_of
+from .fail_fast import note_payload
 from .injection import Injection, Solver
 from .middleware.base import InboundNext, Middleware, hook_of
 from .middleware.logging import log_failed, log_ok
@@ -76,6 +79,7 @@ def compile_inbound(
     reported = stages.exceptions.reported
     injection = stages.dependencies.injection(route)
     single = stages.validation.single(route)
+    annotation = route.params[0].annotation if single is not None else None
     invoke = _invoker(route, stages, injection, single, make_request)
     chain = _user_chain(route, stages.user_layers(user, route), invoke)
     overrides = stages.dependencies.overrides if injection is not None else {}
@@ -223,6 +227,10 @@ def compile_inbound(
                 value = single(data)  # type: ignore[misc]
                 result = await handler(sid, value, **{lone_name: await resolve(None)})
             reply = dump(result, mode=mode) if type(result) is reply_model else encode(result)
+        except ValidationError as exc:
+            if direct and value is _ABSENT and not (eager_one or overrides):  # single(data) failed
+                note_payload(exc, annotation, data)
+            return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc, value)
         except Exception as exc:
             return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc, value)
         except BaseException as exc:
@@ -271,6 +279,7 @@ def _invoker(
     convert = stages.validation.converter(route)
 
     one_lead = route.handler_lead == 1
+    annotation = route.params[0].annotation if single is not None else None
     if injection is None and single is not None and awaits:
         # async def h(sid, data: Model): one validated argument, the handler's own coroutine
         # returned, so no frame of ours is on the stack while it runs
@@ -279,7 +288,11 @@ def _invoker(
                 lead, payload = ctx.lead, ctx.args
             if len(payload) != 1:
                 convert(payload)  # type: ignore[misc]  # raises the arity error
-            value = single(payload[0])
+            try:
+                value = single(payload[0])
+            except ValidationError as exc:
+                note_payload(exc, annotation, payload[0])
+                raise
             if ctx is not None:
                 ctx.values = (value,)
             if one_lead:  # the sid: cheaper than unpacking a tuple of one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ __all__ = [
     "unavailable_problem",
     "validation_problem",
     "with_error_count",
+    "with_payload",
 ]
 
 MAX_REPORTED_ERRORS = 10
@@ -36,6 +38,7 @@ _MAX_LOC_PARTS = 32  # the deepest location kept; a deeper one ends in "…"
 _MAX_CTX_KEYS = 8
 _COUNT = "_zndraw_socketio_error_count"  # on a merged ValidationError that lists fewer errors
 _REPORTED = "_zndraw_socketio_reported"  # the bounded errors, read once per exception
+_PAYLOAD = "_zndraw_socketio_payload"  # (a fail-fast validator, the payload) to list errors from
 _DECODER = json.JSONDecoder()
 
 
@@ -112,18 +115,28 @@ def with_error_count(exc: ValidationError, total: int) -> ValidationError:
     return exc
 
 
+def with_payload(exc: ValidationError, validate: Callable[[Any], Any], value: Any) -> ValidationError:
+    """``exc``, carrying the payload ``value`` that failed and a fail-fast validator of its type,
+    whose errors ``reported_errors`` lists instead of rendering all of ``exc``'s."""
+    setattr(exc, _PAYLOAD, (validate, value))
+    return exc
+
+
 def reported_errors(exc: ValidationError) -> list[dict[str, Any]]:
     """The first ``MAX_REPORTED_ERRORS`` errors of ``exc`` as JSON-able dicts (``type``, ``loc``,
     ``msg``, ``ctx``), without input values, every string cut at ``MAX_TEXT_LENGTH``.
 
     pydantic-core renders all errors or none; its JSON rendering is the cheapest of its ways (one
-    pass in Rust, no Python object per error), and only the first errors' text is parsed. The
-    result is kept on the exception, so that the reply and the log entry share one rendering.
+    pass in Rust, no Python object per error), and only the first errors' text is parsed. An
+    exception that carries its payload (``with_payload``) lists the errors of a fail-fast pass over
+    it instead: the first failing item of each list, tuple, set and dict, and every other error,
+    in pydantic's order. The result is kept on the exception, so that the reply and the log entry
+    share one rendering.
     """
     kept = getattr(exc, _REPORTED, None)
     if kept is not None:
         return kept
-    text = exc.json(include_url=False, include_input=False)
+    text = _sampled(exc).json(include_url=False, include_input=False)
     errors: list[dict[str, Any]] = []
     at = 1  # past the opening bracket; pydantic-core writes no whitespace without an indent
     while len(errors) < MAX_REPORTED_ERRORS and at < len(text) and text[at] != "]":
@@ -132,6 +145,23 @@ def reported_errors(exc: ValidationError) -> list[dict[str, Any]]:
         errors.append(_bounded_error(item))
     setattr(exc, _REPORTED, errors)
     return errors
+
+
+def _sampled(exc: ValidationError) -> ValidationError:
+    """The errors to list for ``exc``: those of the fail-fast pass over its payload when it carries
+    one and that pass fails as it should, else its own."""
+    carried = getattr(exc, _PAYLOAD, None)
+    if carried is None:
+        return exc
+    setattr(exc, _PAYLOAD, None)  # the payload is not kept past this
+    validate, value = carried
+    try:
+        validate(value)
+    except ValidationError as fewer:
+        return fewer
+    except Exception:  # a validator of the model needed the model itself: render them all
+        return exc
+    return exc
 
 
 def _bounded_error(item: dict[str, Any]) -> dict[str, Any]:

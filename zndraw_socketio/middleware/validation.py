@@ -11,6 +11,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..adapters import encode, validator_for
 from ..context import payload_of
+from ..fail_fast import note_payload
 from ..problems import (
     MAX_REPORTED_ERRORS,
     ProblemDetail,
@@ -125,10 +126,16 @@ def payload_converter(route: Route) -> Callable[[tuple[Any, ...]], tuple[Any, ..
 
             return check_one
 
+        annotation = params[0].annotation
+
         def validate_one(args: tuple[Any, ...]) -> tuple[Any, ...]:
             if len(args) != 1:
                 _arity_error(route, args)
-            return (validate(args[0]),)
+            try:
+                return (validate(args[0]),)
+            except ValidationError as exc:
+                note_payload(exc, annotation, args[0])
+                raise
 
         return validate_one
 
@@ -198,6 +205,7 @@ def _convert(
         try:
             values.append(validate(raw))
         except ValidationError as exc:
+            note_payload(exc, param.annotation, raw)
             if n == 1 and not errors:
                 raise
             errors.extend(_prefixed(param.name, exc))
