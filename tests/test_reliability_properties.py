@@ -166,10 +166,9 @@ def check_problem(reply: Any, expected: Expected, event: str) -> None:
     listed = [error["type"] for error in reply["errors"]]
     if expected.error_count <= MAX_REPORTED_ERRORS:
         assert sorted(listed) == expected.error_types
-    else:  # from the fail-fast pass: some of the errors, in pydantic's order
+    else:  # from the fail-fast pass: some of the errors (their order is checked in test_fail_fast)
         assert 1 <= len(listed) <= MAX_REPORTED_ERRORS
-        remaining = iter(expected.ordered_types)
-        assert all(kind in remaining for kind in listed), (listed, expected.ordered_types)
+        assert Counter(listed) <= Counter(expected.error_types), (listed, expected.error_types)
     for error in reply["errors"]:
         assert set(error) <= {"type", "loc", "msg", "ctx"}  # no "input", no "url"
         assert len(error["msg"]) <= MAX_TEXT_LENGTH + 1
