@@ -128,15 +128,20 @@ async def test_forged_events_in_a_class_namespace(live_server: LiveServer) -> No
 # -- forged reserved events, client side ---------------------------------------------------------
 
 
-async def test_a_client_refuses_events_named_like_its_reserved_events(live_server: LiveServer) -> None:
-    server = socketio.AsyncServer(async_mode="asgi")  # a plain server, free to send anything
+def plain_async_server() -> tuple[socketio.AsyncServer, asyncio.Queue[str]]:
+    """A plain server, free to send anything, and the sids of its connects."""
+    server = socketio.AsyncServer(async_mode="asgi")
     joined: asyncio.Queue[str] = asyncio.Queue()
 
     async def on_connect(sid: str, environ: dict[str, Any]) -> None:
         joined.put_nowait(sid)
 
     server.on("connect", on_connect)
+    return server, joined
 
+
+async def test_a_client_refuses_events_named_like_its_reserved_events(live_server: LiveServer) -> None:
+    server, joined = plain_async_server()
     client = wrap(socketio.AsyncClient())
     seen: Inbox = Inbox()
 
@@ -177,7 +182,8 @@ async def test_a_client_refuses_events_named_like_its_reserved_events(live_serve
     assert await seen.get() == "disconnect"
 
 
-def test_the_sync_faces_refuse_forged_reserved_events() -> None:
+def sync_server_counting_connects() -> tuple[Any, list[str], threading.Event]:
+    """A wrapped threading server, the sids of its connects, and an event set on the first."""
     server = wrap(socketio.Server(async_mode="threading"))
     connects: list[str] = []
     joined = threading.Event()
@@ -187,6 +193,11 @@ def test_the_sync_faces_refuse_forged_reserved_events() -> None:
         connects.append(sid)
         joined.set()
 
+    return server, connects, joined
+
+
+def test_the_sync_faces_refuse_forged_reserved_events() -> None:
+    server, connects, joined = sync_server_counting_connects()
     client = wrap(socketio.Client())
     client_connects: list[str] = []
 

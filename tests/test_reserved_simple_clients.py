@@ -4,31 +4,24 @@ too: the simple client stays connected and ``receive()`` never sees them."""
 from __future__ import annotations
 
 import asyncio
-import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import socketio
 import structlog
 
 from tests.faces_support import serve_wsgi
 from tests.helpers import TIMEOUT
-from tests.test_reserved_and_retained import not_found, refusals
+from tests.test_reserved_and_retained import (
+    not_found,
+    plain_async_server,
+    refusals,
+    sync_server_counting_connects,
+)
 from zndraw_socketio import wrap
 from zndraw_socketio.guards import CLIENT_RESERVED
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
-
-
-def plain_async_server() -> tuple[socketio.AsyncServer, asyncio.Queue[str]]:
-    server = socketio.AsyncServer(async_mode="asgi")  # a plain server, free to send anything
-    joined: asyncio.Queue[str] = asyncio.Queue()
-
-    async def on_connect(sid: str, environ: dict[str, Any]) -> None:
-        joined.put_nowait(sid)
-
-    server.on("connect", on_connect)
-    return server, joined
 
 
 async def test_an_async_simple_client_refuses_forged_reserved_events(live_server: LiveServer) -> None:
@@ -64,15 +57,7 @@ async def test_an_async_simple_client_refuses_forged_reserved_events(live_server
 
 
 def test_a_sync_simple_client_refuses_forged_reserved_events() -> None:
-    server = wrap(socketio.Server(async_mode="threading"))
-    connects: list[str] = []
-    joined = threading.Event()
-
-    @server.on("connect")
-    def connect(sid: str, environ: dict[str, Any]) -> None:
-        connects.append(sid)
-        joined.set()
-
+    server, connects, joined = sync_server_counting_connects()
     simple = wrap(socketio.SimpleClient())
     with serve_wsgi(socketio.WSGIApp(server.sio)) as url:
         simple.sio.connect(url, transports=["websocket"], wait_timeout=TIMEOUT)
