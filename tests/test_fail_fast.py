@@ -241,3 +241,16 @@ async def test_every_entry_shape_lists_from_the_fail_fast_pass(shape: str) -> No
     assert reply["status"] == 422 and reply["error_count"] == 1_000
     prefix = ["data"] if shape == "two payloads" else []
     assert [e["loc"] for e in reply["errors"]] == [[*prefix, "leaves", 0, "x"]]
+
+
+def test_an_annotation_without_a_twin_is_looked_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import zndraw_socketio.fail_fast as fail_fast
+
+    class Once(BaseModel):
+        a: int
+
+    built: list[Any] = []
+    real = fail_fast._build
+    monkeypatch.setattr(fail_fast, "_build", lambda annotation: built.append(annotation) or real(annotation))
+    assert fail_fast_validator(Once) is None and fail_fast_validator(Once) is None
+    assert built == [Once]

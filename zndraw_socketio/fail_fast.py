@@ -6,9 +6,10 @@ them costs about as much as the validation that found them. When a payload fails
 than a reply lists, the entry notes the payload on the exception (``note_payload``); building the
 reply then validates the payload again with the annotation's twin, a validator of the same schema
 in which every list, tuple, set, frozenset and dict without a bounded length stops at its first
-failing item, and lists
-that pass's errors instead (``problems.reported_errors``). The total count stays the one the full
-validation found.
+failing item and every model or typed dict that forbids extra keys sees only its known keys and
+the first extra ones, and lists that pass's errors instead (``problems.reported_errors``): some of
+the full validation's errors, in its order. The total count stays the one the full validation
+found.
 
 The twin is built from the annotation's core schema once (at most ``_LIMIT`` annotations are
 kept). Its models are stand-ins (``_StandIn``) because pydantic-core reuses the validator a
@@ -35,7 +36,12 @@ _SEQUENCES = frozenset({"list", "tuple", "set", "frozenset", "dict"})
 _CLASSES = frozenset({"model", "dataclass"})
 _FIELDS = frozenset({"model-fields", "typed-dict"})
 _LIMIT = 256
-_TWINS: dict[Any, Callable[[Any], Any] | None] = {}
+_TWINS: dict[Any, Callable[[Any], Any]] = {}
+
+
+def _no_twin(value: Any) -> Any:
+    """Kept for an annotation that has no twin, so that it is not looked at again."""
+    raise NotImplementedError
 
 
 class _StandIn:
@@ -56,7 +62,8 @@ def note_payload(exc: ValidationError, annotation: Any, value: Any) -> Validatio
 def fail_fast_validator(annotation: Any) -> Callable[[Any], Any] | None:
     """The fail-fast twin of ``annotation``'s validator (see the module's docstring); ``None``
     when its schema has no list, tuple, set or dict to stop early in, or when it cannot be built."""
-    return memoised(_TWINS, annotation, lambda: _build(annotation), _LIMIT)
+    twin = memoised(_TWINS, annotation, lambda: _build(annotation) or _no_twin, _LIMIT)
+    return None if twin is _no_twin else twin
 
 
 def _build(annotation: Any) -> Callable[[Any], Any] | None:
