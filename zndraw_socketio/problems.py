@@ -46,8 +46,9 @@ class ProblemDetail(BaseModel):
     """RFC 9457 Problem Details, as sent in reply to an event that failed.
 
     ``kind`` is always ``"error"`` so that a union ``Response | ProblemDetail`` can tell the two
-    apart. On a 422, ``errors`` carries the first ``MAX_REPORTED_ERRORS`` of pydantic's
-    validation errors, without the input values, and ``error_count`` how many there were.
+    apart. On a 422, ``errors`` carries at most ``MAX_REPORTED_ERRORS`` of pydantic's
+    validation errors (``reported_errors`` says which), without the input values, and
+    ``error_count`` how many there were.
     """
 
     kind: Literal["error"] = "error"
@@ -87,7 +88,7 @@ def is_problem(value: Any) -> bool:
 
 
 def validation_problem(exc: ValidationError, event: str) -> dict[str, Any]:
-    """The 422 reply for a payload that failed validation: the count of its errors and the first
+    """The 422 reply for a payload that failed validation: the count of its errors and at most
     ``MAX_REPORTED_ERRORS`` of them, without input values (see ``reported_errors``)."""
     count = error_count(exc)
     return {
@@ -123,15 +124,16 @@ def with_payload(exc: ValidationError, validate: Callable[[Any], Any], value: An
 
 
 def reported_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    """The first ``MAX_REPORTED_ERRORS`` errors of ``exc`` as JSON-able dicts (``type``, ``loc``,
-    ``msg``, ``ctx``), without input values, every string cut at ``MAX_TEXT_LENGTH``.
+    """At most ``MAX_REPORTED_ERRORS`` errors of ``exc`` as JSON-able dicts (``type``, ``loc``,
+    ``msg``, ``ctx``), without input values, every string cut at ``MAX_TEXT_LENGTH``: its first
+    ones, or those of a fail-fast pass over its payload.
 
     pydantic-core renders all errors or none; its JSON rendering is the cheapest of its ways (one
     pass in Rust, no Python object per error), and only the first errors' text is parsed. An
     exception that carries its payload (``with_payload``) lists the errors of a fail-fast pass over
-    it instead: the first failing item of each list, tuple, set and dict, and every other error,
-    in pydantic's order. The result is kept on the exception, so that the reply and the log entry
-    share one rendering.
+    it instead (``fail_fast``): the first failing item of each list, tuple, set and dict, the first
+    extra keys of a model that forbids them, and every other error, in pydantic's order. The
+    result is kept on the exception, so that the reply and the log entry share one rendering.
     """
     kept = getattr(exc, _REPORTED, None)
     if kept is not None:

@@ -249,7 +249,7 @@ class ExceptionMiddleware(Stage):
                     title="422 Unprocessable Content",
                     summary="The payload failed validation.",
                     description="RFC 9457 problem detail sent when the payload does not match the "
-                    "handler's parameters; `errors` lists the first of pydantic's validation errors, "
+                    "handler's parameters; `errors` lists at most 10 of pydantic's validation errors, "
                     "without input values, and `error_count` how many there were.",
                     examples=[{"name": "validationError", "payload": _problem_example(422)}],
                 )

@@ -185,8 +185,8 @@ def log_failed(
     a handler cancelled by a shutdown).
 
     A payload that failed validation is the sender's error: its entry carries ``error_count`` and
-    the type and location of the first errors (``errors``), and neither a traceback nor any input
-    value, so that a rejected token or password is not written to the log.
+    the type and location of the errors the reply lists (``errors``), and neither a traceback nor
+    any input value, so that a rejected token or password is not written to the log.
     """
     if isinstance(exc, ValidationError):
         details: dict[str, Any] = {
