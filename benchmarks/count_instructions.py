@@ -49,7 +49,11 @@ def _instructions(direction: str, variant: str, events: int) -> int:
             "--events",
             str(events),
         ]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_HERE), str(_HERE.parent)])}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(_HERE), str(_HERE.parent)]),
+            "PYTHONHASHSEED": "0",  # the same hashes, dict layouts and so counts in every run
+        }
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     found = _COLLECTED.search(done.stderr)
     if found is None:
