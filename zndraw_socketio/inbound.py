@@ -79,7 +79,6 @@ def compile_inbound(
     reported = stages.exceptions.reported
     injection = stages.dependencies.injection(route)
     single = stages.validation.single(route)
-    annotation = route.params[0].annotation if single is not None else None
     invoke = _invoker(route, stages, injection, single, make_request)
     chain = _user_chain(route, stages.user_layers(user, route), invoke)
     overrides = stages.dependencies.overrides if injection is not None else {}
@@ -229,7 +228,7 @@ def compile_inbound(
             reply = dump(result, mode=mode) if type(result) is reply_model else encode(result)
         except ValidationError as exc:
             if direct and value is _ABSENT and not (eager_one or overrides):  # single(data) failed
-                note_payload(exc, annotation, data)
+                note_payload(exc, route.params[0].annotation, data)
             return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc, value)
         except Exception as exc:
             return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc, value)
@@ -279,7 +278,6 @@ def _invoker(
     convert = stages.validation.converter(route)
 
     one_lead = route.handler_lead == 1
-    annotation = route.params[0].annotation if single is not None else None
     if injection is None and single is not None and awaits:
         # async def h(sid, data: Model): one validated argument, the handler's own coroutine
         # returned, so no frame of ours is on the stack while it runs
@@ -291,7 +289,7 @@ def _invoker(
             try:
                 value = single(payload[0])
             except ValidationError as exc:
-                note_payload(exc, annotation, payload[0])
+                note_payload(exc, route.params[0].annotation, payload[0])
                 raise
             if ctx is not None:
                 ctx.values = (value,)
