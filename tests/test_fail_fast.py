@@ -1,9 +1,10 @@
-"""A payload with more errors than a 422 lists is listed from a fail-fast pass over it: the
+"""A payload with more than ``RENDER_LIMIT`` errors is listed from a fail-fast pass over it: the
 errors listed are some of pydantic's, in pydantic's order, and the count stays pydantic's."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,8 +13,8 @@ from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field, Vali
 from typing_extensions import TypedDict
 
 from tests.helpers import TIMEOUT, Passthrough, new_server
-from zndraw_socketio import Depends
-from zndraw_socketio.fail_fast import fail_fast_validator, note_payload
+from zndraw_socketio import Depends, fail_fast
+from zndraw_socketio.fail_fast import RENDER_LIMIT, fail_fast_validator, note_payload
 from zndraw_socketio.problems import MAX_REPORTED_ERRORS, reported_errors, validation_problem
 from zndraw_socketio.testing import TestClient
 
@@ -137,10 +138,17 @@ def test_a_typed_dict_that_forbids_extra_keys_is_cut_too() -> None:
 
 
 def test_a_validator_the_twin_cannot_run_falls_back_to_the_full_errors() -> None:
-    payload = {"items": [{"x": 1}] + [{"x": "a"}] * 100}  # the first item runs the after-validator
+    payload = {"items": [{"x": 1}] + [{"x": "a"}] * 2_000}  # the first item runs the after-validator
     _, listed = full_and_listed(Checked, payload)
     assert [e["loc"] for e in listed] == [["items", i, "x"] for i in range(1, MAX_REPORTED_ERRORS + 1)]
     assert Checked.model_validate({"items": [{"x": 2}]}).items[0].describe() == "2"
+
+
+def test_up_to_the_render_limit_the_first_errors_are_listed() -> None:
+    _, listed = full_and_listed(Tree, {"leaves": [{"x": "a"}] * RENDER_LIMIT})
+    assert [e["loc"] for e in listed] == [["leaves", i, "x"] for i in range(MAX_REPORTED_ERRORS)]
+    _, listed = full_and_listed(Tree, {"leaves": [{"x": "a"}] * (RENDER_LIMIT + 1)})
+    assert [e["loc"] for e in listed] == [["leaves", 0, "x"]]
 
 
 def test_few_errors_and_flat_schemas_are_listed_as_pydantic_reports_them() -> None:
@@ -194,7 +202,9 @@ def test_the_listing_is_always_some_of_pydantics_errors_in_its_order(payload: di
     try:
         Tree.model_validate(payload)
     except ValidationError as caught:
-        exc = note_payload(caught, Tree, payload)
+        # the twin from the 11th error on, so that these small payloads exercise it
+        with patch.object(fail_fast, "RENDER_LIMIT", MAX_REPORTED_ERRORS):
+            exc = note_payload(caught, Tree, payload)
         listed = reported_errors(exc)
         if exc.error_count() <= MAX_REPORTED_ERRORS:
             assert len(listed) == exc.error_count()
@@ -234,18 +244,16 @@ async def test_every_entry_shape_lists_from_the_fail_fast_pass(shape: str) -> No
         async def tree_two(sid: str, data: Tree, other: int) -> int:
             return len(data.leaves) + other
 
-    payload = {"leaves": [{"x": "a"}] * 1_000}
+    payload = {"leaves": [{"x": "a"}] * 2_000}
     args = (payload, 1) if shape == "two payloads" else payload
     async with TestClient(tsio) as client:
         reply = await client.call("tree", args, timeout=TIMEOUT)
-    assert reply["status"] == 422 and reply["error_count"] == 1_000
+    assert reply["status"] == 422 and reply["error_count"] == 2_000
     prefix = ["data"] if shape == "two payloads" else []
     assert [e["loc"] for e in reply["errors"]] == [[*prefix, "leaves", 0, "x"]]
 
 
 def test_an_annotation_without_a_twin_is_looked_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    import zndraw_socketio.fail_fast as fail_fast
-
     class Once(BaseModel):
         a: int
 

@@ -2,14 +2,17 @@
 422 listing without rendering every error.
 
 pydantic-core renders a ``ValidationError``'s errors all at once or not at all, and rendering
-them costs about as much as the validation that found them. When a payload fails with more errors
-than a reply lists, the entry notes the payload on the exception (``note_payload``); building the
+them costs about as much as the validation that found them (≈ 0.3 µs per error). Up to
+``RENDER_LIMIT`` errors are rendered, and the reply lists the first of them. When a payload fails
+with more, the entry notes the payload on the exception (``note_payload``); building the
 reply then validates the payload again with the annotation's twin, a validator of the same schema
 in which every list, tuple, set, frozenset and dict without a bounded length stops at its first
 failing item and every model or typed dict that forbids extra keys sees only its known keys and
 the first extra ones, and lists that pass's errors instead (``problems.reported_errors``): some of
 the full validation's errors, in its order. The total count stays the one the full validation
-found.
+found. The twin walks again what the full validation walked up to the first error of each list:
+next to nothing for a payload made of errors, at most about one more validation for one whose
+errors trail a long valid prefix.
 
 The twin is built from the annotation's core schema once (at most ``_LIMIT`` annotations are
 kept). Its models are stand-ins (``_StandIn``) because pydantic-core reuses the validator a
@@ -30,7 +33,11 @@ from pydantic_core import SchemaValidator
 from .adapters import adapter_for, memoised
 from .problems import MAX_REPORTED_ERRORS, with_payload
 
-__all__ = ["fail_fast_validator", "note_payload"]
+__all__ = ["RENDER_LIMIT", "fail_fast_validator", "note_payload"]
+
+RENDER_LIMIT = 1_000
+"""The most errors a rejected payload's reply is read from in full (≈ 0.3 ms of rendering); past
+it, the errors listed come from the fail-fast twin."""
 
 _SEQUENCES = frozenset({"list", "tuple", "set", "frozenset", "dict"})
 _CLASSES = frozenset({"model", "dataclass"})
@@ -50,9 +57,9 @@ class _StandIn:
 
 
 def note_payload(exc: ValidationError, annotation: Any, value: Any) -> ValidationError:
-    """``exc``, carrying ``value`` and the twin of ``annotation`` when it has more errors than a
-    reply lists and the twin can stop earlier than the full validation."""
-    if exc.error_count() > MAX_REPORTED_ERRORS:
+    """``exc``, carrying ``value`` and the twin of ``annotation`` when it has more than
+    ``RENDER_LIMIT`` errors and the twin can stop earlier than the full validation."""
+    if exc.error_count() > RENDER_LIMIT:
         twin = fail_fast_validator(annotation)
         if twin is not None:
             with_payload(exc, twin, value)
