@@ -226,11 +226,9 @@ def compile_inbound(
                 value = single(data)  # type: ignore[misc]
                 result = await handler(sid, value, **{lone_name: await resolve(None)})
             reply = dump(result, mode=mode) if type(result) is reply_model else encode(result)
-        except ValidationError as exc:
-            if direct and value is _ABSENT and not (eager_one or overrides):  # single(data) failed
-                note_payload(exc, route.params[0].annotation, data)
-            return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc, value)
         except Exception as exc:
+            if value is _ABSENT and ctx is None and direct and isinstance(exc, ValidationError):
+                note_payload(exc, route.params[0].annotation, data)  # single(data) failed
             return await failed(log, ctx, event, namespace, sid, (sid, data), start, exc, value)
         except BaseException as exc:
             if isinstance(exc, CancelledError):  # an event route: it replies

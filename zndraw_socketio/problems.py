@@ -162,7 +162,7 @@ def _sampled(exc: ValidationError) -> ValidationError:
     except ValidationError as fewer:
         return fewer
     except Exception:  # a validator of the model needed the model itself: render them all
-        return exc
+        pass
     return exc
 
 
