@@ -21,6 +21,7 @@ import socketio
 from pydantic import BaseModel
 
 from ._drive import ready
+from .acks import awaiting_call
 from .adapters import memoised, model_dumper
 from .capture import capturing, recording
 from .context import OutboundContext, namespace_of, target_of
@@ -59,7 +60,7 @@ def compile_outbound(
     logger = stages.logging.new_logger()
     outbound_name = stages.naming.outbound_name
     raw_emit = sio.emit
-    raw_call = getattr(sio, "call", None)
+    raw_call = awaiting_call(sio) or getattr(sio, "call", None)
     if capturing():  # a test's capture_events() is open: what reaches socketio is recorded
         raw_emit, raw_call, direct, positional = _recorded(sio, raw_emit, raw_call)
     # per model class sent so far: its event name (the naming stage's) and its bound serializer
