@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from structlog.typing import EventDict
 from tests.helpers import STACKS, TIMEOUT, Inbox, asgi_app, connected, new_server, stack
 from tests.models import Ping, Pong
 from zndraw_socketio import AsyncServerWrapper, ProblemDetailError, merge_sio_context, wrap
+from zndraw_socketio.codec import RenderedJson
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
@@ -188,7 +190,9 @@ async def test_context_variables_are_restored_after_the_handler(shape: str) -> N
     tsio = server(shape, seen)
     entry = tsio.sio.handlers["/"]["ping"]
     structlog.contextvars.bind_contextvars(request_id="r1")
-    assert await entry("sid-1", {"message": "m"}) == {"reply": "m"}
+    reply = await entry("sid-1", {"message": "m"})
+    assert isinstance(reply, RenderedJson)  # the declared model's reply, written by the codec's JSON
+    assert json.loads(reply.text) == {"reply": "m"}
     assert seen == [{"request_id": "r1", "sio_event": "ping", "sid": "sid-1", "namespace": "/"}]
     assert structlog.contextvars.get_contextvars() == {"request_id": "r1"}
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import engineio.json
 import structlog
+from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, from_json, to_json
 from socketio import packet as sio_packet
 
@@ -36,10 +37,12 @@ __all__ = [
     "MESSAGE_JSON",
     "PACKET_JSON",
     "PydanticPacket",
+    "RenderedJson",
     "UndecodablePacket",
     "answer_undecodable",
     "chosen_by_user",
     "is_default_json",
+    "reply_renderer",
     "undecodable_problem",
 ]
 
@@ -132,12 +135,24 @@ def _dumps_text(data: Any) -> str:
         return _stdlib_json.dumps(_nulled(data), separators=(",", ":"), allow_nan=False)
 
 
+class RenderedJson:
+    """A reply already written as JSON text by pydantic-core (see ``reply_renderer``): a packet
+    whose only argument it is carries the text as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 class _PacketJSON:
     """The JSON of ``PydanticPacket``: payloads without binary parts (those are split off first)."""
 
     @staticmethod
     def dumps(data: Any, separators: Any = None, **_: Any) -> str:
         """``data`` as compact JSON text."""
+        if type(data) is list and len(data) == 1 and type(data[0]) is RenderedJson:  # an ACK
+            return f"[{data[0].text}]"
         return _dumps_text(data)
 
     @staticmethod
@@ -159,6 +174,46 @@ class _MessageJSON(_PacketJSON):
 
 
 PACKET_JSON = _PacketJSON()
+
+
+def reply_renderer(model: type[BaseModel], dump: Callable[..., Any], sio: Any) -> Callable[..., Any]:
+    """``dump(value, mode=...)`` for replies of exactly ``model``, sent by ``sio``: while ``sio``
+    sends with ``PydanticPacket``, the reply is written as JSON text in one pydantic-core call
+    (``RenderedJson``, no dict built first); else, and for what that call cannot write (a lone
+    surrogate), ``dump``'s JSON-able data, as before; ``dump`` itself when ``sio`` does not send
+    with ``PydanticPacket`` when the entry is compiled. The text is what ``dump`` and the codec
+    write: the same serializer and options. A model whose schema asks for ``NaN`` and
+    ``±Infinity`` as anything but ``null`` (``ser_json_inf_nan``) keeps ``dump``."""
+    if sio.packet_class is not PydanticPacket or _inf_nan_not_null(model.__pydantic_core_schema__):
+        return dump
+    to_json_bytes = model.__pydantic_serializer__.to_json
+
+    def render(value: Any, mode: str = "json") -> Any:
+        if sio.packet_class is PydanticPacket:
+            try:
+                return RenderedJson(to_json_bytes(value).decode())
+            except (PydanticSerializationError, ValueError):
+                pass  # the dict path raises what it raises, or the codec writes it
+        return dump(value, mode=mode)
+
+    return render
+
+
+def _inf_nan_not_null(schema: Any) -> bool:
+    """True when a core schema's config anywhere sets ``ser_json_inf_nan`` to other than ``null``."""
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            mode = item.get("ser_json_inf_nan")
+            if isinstance(mode, str) and mode != "null":
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
 MESSAGE_JSON = _MessageJSON()
 
 

@@ -114,7 +114,7 @@ class Core:
     def compile(self, route: Route) -> Callable[..., Any]:
         """The callable python-socketio calls for ``route``: its whole inbound chain."""
         return compile_inbound(
-            route, self.stages, tuple(self.user), self.make_request, is_async=self.is_async
+            route, self.stages, tuple(self.user), self.make_request, is_async=self.is_async, sender=self.sio
         )
 
     def _install(self, route: Route) -> None:
