@@ -8,6 +8,8 @@ or what is raised.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -49,13 +51,20 @@ def _replying_server() -> Any:
     return tsio
 
 
-@pytest.mark.parametrize("name", sorted(REPLIES))
-async def test_client_call_returns_what_socketio_returns(live_server: LiveServer, name: str) -> None:
+@asynccontextmanager
+async def _plain_and_typed(live_server: LiveServer) -> AsyncIterator[tuple[Any, Any]]:
+    """A plain and a wrapped client, both connected to one ``_replying_server``."""
     async with (
         live_server(asgi_app(_replying_server())) as url,
         connected(url) as plain,
         connected(url, wrap(socketio.AsyncClient())) as typed,
     ):
+        yield plain, typed
+
+
+@pytest.mark.parametrize("name", sorted(REPLIES))
+async def test_client_call_returns_what_socketio_returns(live_server: LiveServer, name: str) -> None:
+    async with _plain_and_typed(live_server) as (plain, typed):
         expected = await plain.call(name, "x", timeout=TIMEOUT)
         assert await typed.call(name, "x", timeout=TIMEOUT) == expected
         # python-socketio: no argument -> None, one -> itself, several -> their tuple
@@ -63,11 +72,7 @@ async def test_client_call_returns_what_socketio_returns(live_server: LiveServer
 
 
 async def test_client_call_times_out_as_socketio_does(live_server: LiveServer) -> None:
-    async with (
-        live_server(asgi_app(_replying_server())) as url,
-        connected(url) as plain,
-        connected(url, wrap(socketio.AsyncClient())) as typed,
-    ):
+    async with _plain_and_typed(live_server) as (plain, typed):
         with pytest.raises(CallTimeoutError):
             await plain.call("slow", 1, timeout=0.2)
         loop = asyncio.get_running_loop()
@@ -80,11 +85,7 @@ async def test_client_call_times_out_as_socketio_does(live_server: LiveServer) -
 
 
 async def test_client_call_to_a_namespace_not_connected(live_server: LiveServer) -> None:
-    async with (
-        live_server(asgi_app(_replying_server())) as url,
-        connected(url) as plain,
-        connected(url, wrap(socketio.AsyncClient())) as typed,
-    ):
+    async with _plain_and_typed(live_server) as (plain, typed):
         with pytest.raises(BadNamespaceError):
             await plain.call("one", 1, namespace="/elsewhere", timeout=TIMEOUT)
         with pytest.raises(BadNamespaceError):
