@@ -5,11 +5,12 @@
 
 One ``e2e_server.py`` server of the variant (``raw``, ``raw_codec``, ``typed``) and one client of
 the same variant making sequential ``call()`` round trips, as ``test_end_to_end.py`` does at N = 1;
-the process named runs under callgrind with a fixed hash seed. After a warm-up its counters are
-zeroed (``callgrind_control -z``), the round trips run, and its counters are dumped
+the process named runs under callgrind with a fixed hash seed. After a warm-up of 300 calls its
+counters are zeroed (``callgrind_control -z``), the round trips run, and its counters are dumped
 (``callgrind_control -d``): the dump over ``--round-trips`` is the count per round trip. Repeat runs
 agree within a few thousand instructions per round trip (the session ids are random). Needs
-``valgrind``; about 30 s for 2,000 round trips.
+``valgrind``; about 45 s per variant for 2,000 round trips. Run it as a script (its directory is
+then on the import path, as the benchmark modules it uses expect).
 """
 
 from __future__ import annotations
@@ -18,55 +19,35 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from e2e_server import production_logging
+from test_end_to_end import call_once, free_port, new_client
+
 _HERE = Path(__file__).resolve().parent
+
 _TOTAL = re.compile(r"^summary:\s*(\d+)", re.MULTILINE)
 _WARM_UP = 300
 
 
 async def _client(variant: str, url: str, round_trips: int) -> None:
     """The client process: connect, warm up, say ``warm``, wait for a line, run, say ``done``."""
-    sys.path.insert(0, str(_HERE))
-    import logging
-
-    import structlog
-    from e2e_server import Ping, Pong
-    from test_end_to_end import _client as make_client
-    from test_end_to_end import _round_trips
-
-    from zndraw_socketio import merge_sio_context
-
-    structlog.configure(  # as the server process and the benchmark have it
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        processors=[merge_sio_context, *structlog.get_config()["processors"]],
-    )
-    peer: Any = make_client(variant)
+    peer: Any = new_client(variant)
     raw = getattr(peer, "sio", peer)  # the python-socketio client behind a typed face
     await raw.connect(url, transports=["websocket"], wait_timeout=10)
-    await _round_trips(variant, peer, time.perf_counter() + 1.0, [])
+    for _ in range(_WARM_UP):
+        await call_once(variant, peer)
     print("warm", flush=True)
     sys.stdin.readline()
     for _ in range(round_trips):  # sequential calls, a fixed number of them
-        if variant == "typed":
-            await peer.call(Ping(message="hello"), response_model=Pong, timeout=10)
-        else:
-            await peer.call("ping", {"message": "hello"}, timeout=10)
+        await call_once(variant, peer)
     print("done", flush=True)
     sys.stdin.readline()
     await raw.disconnect()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def count(side: str, variant: str, round_trips: int) -> int:
@@ -75,7 +56,7 @@ def count(side: str, variant: str, round_trips: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         grind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p"]
-        port = _free_port()
+        port = free_port()
         server_cmd = [sys.executable, str(_HERE / "e2e_server.py"), variant, str(port)]
         server = subprocess.Popen(
             (grind if side == "server" else []) + server_cmd,
@@ -128,6 +109,7 @@ def main() -> None:
     """Parse the command line and print the count."""
     if sys.argv[1:2] == ["--inside"]:
         variant, url, round_trips = sys.argv[2], sys.argv[3], int(sys.argv[4])
+        production_logging()  # as the server process and the benchmark have it
         asyncio.run(_client(variant, url, round_trips))
         return
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])

@@ -55,11 +55,17 @@ def app_for(variant: str) -> Any:
     return socketio.ASGIApp(sio)
 
 
-async def main(variant: str, port: int) -> None:
+def production_logging() -> None:
+    """structlog as the README recommends for production: debug entries filtered out,
+    ``merge_sio_context`` first among the processors (both ends of the benchmark use it)."""
     processors = [merge_sio_context, *structlog.get_config()["processors"]]
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO), processors=processors
     )
+
+
+async def main(variant: str, port: int) -> None:
+    production_logging()
     config = uvicorn.Config(
         app_for(variant), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
     )

@@ -15,7 +15,6 @@ Run: ``python -m pytest benchmarks/test_end_to_end.py -p no:cacheprovider --benc
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import socket
 import statistics
@@ -29,9 +28,9 @@ from typing import Any
 import pytest
 import socketio
 import structlog
-from e2e_server import Ping, Pong
+from e2e_server import Ping, Pong, production_logging
 
-from zndraw_socketio import merge_sio_context, wrap
+from zndraw_socketio import wrap
 from zndraw_socketio.codec import PydanticPacket
 
 QUICK = os.environ.get("ZNDRAW_BENCH_QUICK") == "1"
@@ -42,7 +41,8 @@ HERE = Path(__file__).parent
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 just now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -55,13 +55,10 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def production_logging() -> Iterator[None]:
+def logging_as_in_production() -> Iterator[None]:
     """structlog as the README recommends for production (as the server processes have it)."""
     saved = structlog.get_config()
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        processors=[merge_sio_context, *saved["processors"]],
-    )
+    production_logging()
     try:
         yield
     finally:
@@ -75,7 +72,7 @@ def servers() -> Iterator[dict[str, tuple[str, int]]]:
     urls: dict[str, tuple[str, int]] = {}
     try:
         for variant in VARIANTS:
-            port = _free_port()
+            port = free_port()
             process = subprocess.Popen(
                 [sys.executable, str(HERE / "e2e_server.py"), variant, str(port)],
                 stdout=subprocess.PIPE,
@@ -92,7 +89,8 @@ def servers() -> Iterator[dict[str, tuple[str, int]]]:
             process.wait(10)
 
 
-def _client(variant: str) -> Any:
+def new_client(variant: str) -> Any:
+    """A client of ``variant``: plain, plain with the packet class, or wrapped."""
     if variant == "raw":
         return socketio.AsyncClient()
     if variant == "raw_codec":
@@ -102,24 +100,29 @@ def _client(variant: str) -> Any:
     return wrap(socketio.AsyncClient())
 
 
+async def call_once(variant: str, client: Any) -> None:
+    """One ``call()`` round trip of ``variant``'s client, its reply checked."""
+    if variant == "typed":
+        reply = await client.call(Ping(message="hello"), response_model=Pong, timeout=10)
+        assert reply.reply == "hello"
+    else:
+        reply = await client.call("ping", {"message": "hello"}, timeout=10)
+        assert reply["reply"] == "hello"
+
+
 async def _round_trips(variant: str, client: Any, deadline: float, latencies: list[float]) -> int:
     count = 0
     clock = time.perf_counter
     while clock() < deadline:
         start = clock()
-        if variant == "typed":
-            reply = await client.call(Ping(message="hello"), response_model=Pong, timeout=10)
-            assert reply.reply == "hello"
-        else:
-            reply = await client.call("ping", {"message": "hello"}, timeout=10)
-            assert reply["reply"] == "hello"
+        await call_once(variant, client)
         latencies.append(clock() - start)
         count += 1
     return count
 
 
 async def _measure(servers: dict[str, tuple[str, int]], n: int) -> dict[str, Any]:
-    clients = {v: [_client(v) for _ in range(n)] for v in VARIANTS}
+    clients = {v: [new_client(v) for _ in range(n)] for v in VARIANTS}
     for variant, peers in clients.items():
         for peer in peers:
             raw = peer.sio if variant == "typed" else peer

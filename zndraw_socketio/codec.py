@@ -174,6 +174,7 @@ class _MessageJSON(_PacketJSON):
 
 
 PACKET_JSON = _PacketJSON()
+MESSAGE_JSON = _MessageJSON()
 
 
 def reply_renderer(model: type[BaseModel], dump: Callable[..., Any], sio: Any) -> Callable[..., Any]:
@@ -212,9 +213,6 @@ def _inf_nan_not_null(schema: Any) -> bool:
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
     return False
-
-
-MESSAGE_JSON = _MessageJSON()
 
 
 def _has_binary(data: Any) -> bool:

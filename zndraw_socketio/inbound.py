@@ -26,11 +26,10 @@ from contextlib import AsyncExitStack
 from time import perf_counter
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ._drive import drive
 from .capture import capturing, recording
-from .codec import reply_renderer
 from .context import InboundContext, payload_of
 from .fail_fast import note_payload
 from .injection import Injection, Solver
@@ -77,16 +76,9 @@ def compile_inbound(
     records_auth = route.kind == "connect" and has_sid
     replies = route.kind == "event"  # an event's handler answers; connect and disconnect do not
     logger = stages.logging.new_logger()
-    encoding = stages.exceptions.reply_encoder(route)
+    # a test's capture_events() records the reply's data, not JSON text written for the codec
+    encoding = stages.exceptions.reply_encoder(route, None if capturing() else sender)
     reply_model, dump, encode, mode = encoding.model, encoding.dump, encoding.encode, encoding.mode
-    if (
-        sender is not None
-        and route.kind == "event"
-        and issubclass(reply_model, BaseModel)
-        and not capturing()
-    ):
-        # JSON text while the codec sends it (a test's capture_events() records the reply's data)
-        dump = reply_renderer(reply_model, dump, sender)
     fail = stages.exceptions.failure(route)
     reported = stages.exceptions.reported
     injection = stages.dependencies.injection(route)

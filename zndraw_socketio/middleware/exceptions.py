@@ -12,6 +12,7 @@ from socketio import exceptions as sio_exceptions
 from starlette.exceptions import HTTPException
 
 from ..adapters import encode, encode_reply, model_dumper
+from ..codec import reply_renderer
 from ..context import EventContext, InboundContext
 from ..problems import http_problem, internal_error_problem, is_problem, validation_problem
 from .base import Stage
@@ -134,13 +135,16 @@ class ExceptionMiddleware(Stage):
         (then the compiled entry makes the event's context up front, for it to see)."""
         return self.handlers.applies_to(namespace)
 
-    def reply_encoder(self, route: Route) -> ReplyEncoding:
+    def reply_encoder(self, route: Route, sender: Any = None) -> ReplyEncoding:
         """How a successful result becomes the reply, for ``route``'s kind of event.
 
         An event's reply is encoded to JSON-able data (a declared return model by its own
-        serializer); one that cannot be encoded raises, a failure like any other. A connect
-        handler's result is returned as is, unless it is a problem detail (a middleware answered
-        with an error): that refuses the connection. Other reserved events return what they return.
+        serializer); one that cannot be encoded raises, a failure like any other. While
+        ``sender``, the socketio object that sends the replies, sends with the wire codec, a reply
+        of the declared model is written as JSON text in one pydantic-core call instead
+        (``codec.reply_renderer``). A connect handler's result is returned as is, unless it is a
+        problem detail (a middleware answered with an error): that refuses the connection. Other
+        reserved events return what they return.
         """
         if route.kind == "connect":
             return ReplyEncoding(_NoModel, _as_is, _connect_result)
@@ -150,6 +154,8 @@ class ExceptionMiddleware(Stage):
         if declared is None:
             return ReplyEncoding(_NoModel, _as_is, encode)
         model, dump = declared
+        if sender is not None:
+            dump = reply_renderer(model, dump, sender)
         return ReplyEncoding(model, dump, encode)
 
     def failure(self, route: Route) -> Callable[[InboundContext, Exception], Awaitable[Any]]:
