@@ -3,14 +3,15 @@
     python benchmarks/count_round_trip.py server typed
     python benchmarks/count_round_trip.py client raw_codec --round-trips 2000
 
-One ``e2e_server.py`` server of the variant (``raw``, ``raw_codec``, ``typed``) and one client of
-the same variant making sequential ``call()`` round trips, as ``test_end_to_end.py`` does at N = 1;
-the process named runs under callgrind with a fixed hash seed. After a warm-up of 300 calls its
-counters are zeroed (``callgrind_control -z``), the round trips run, and its counters are dumped
-(``callgrind_control -d``): the dump over ``--round-trips`` is the count per round trip. Repeat runs
-agree within a few thousand instructions per round trip (the session ids are random). Needs
-``valgrind``; about 45 s per variant for 2,000 round trips. Run it as a script (its directory is
-then on the import path, as the benchmark modules it uses expect).
+One ``e2e_server.py`` server of the variant (``raw``, ``raw_codec``, ``typed``,
+``typed_engineio``) and one client of the same variant making sequential ``call()`` round trips,
+as ``test_end_to_end.py`` does at N = 1; the process named runs under callgrind with a fixed hash
+seed. After a warm-up of 300 calls its counters are zeroed (``callgrind_control -z``), the round
+trips run, and its counters are dumped (``callgrind_control -d``): the dump over
+``--round-trips`` is the count per round trip. Repeat runs agree within a few thousand
+instructions per round trip (the session ids are random). Needs ``valgrind``; about 45 s per
+variant for 2,000 round trips. Run it as a script (its directory is then on the import path, as
+the benchmark modules it uses expect).
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("side", choices=("server", "client"))
-    parser.add_argument("variants", nargs="+", choices=("raw", "raw_codec", "typed"))
+    parser.add_argument("variants", nargs="+", choices=("raw", "raw_codec", "typed", "typed_engineio"))
     parser.add_argument("--round-trips", type=int, default=2_000)
     args = parser.parse_args()
     for variant in args.variants:

@@ -1,10 +1,11 @@
 """The server process of the end-to-end benchmark: uvicorn + ``socketio.ASGIApp`` on 127.0.0.1.
 
-    python benchmarks/e2e_server.py raw|raw_codec|typed PORT
+    python benchmarks/e2e_server.py raw|raw_codec|typed|typed_engineio PORT
 
 ``raw``: plain python-socketio with its standard-library codec, a dict handler; ``raw_codec``: the
 same with ``zndraw_socketio``'s packet class set on the server object; ``typed``: ``wrap()`` with
-its defaults and a typed handler. Every variant answers ``ping`` with ``{"reply": <message>}``.
+its defaults and a typed handler; ``typed_engineio``: the same with engine.io's own websocket
+loop (``websocket_loop=False``). Every variant answers ``ping`` with ``{"reply": <message>}``.
 Structlog is configured as the README recommends for production (debug entries filtered out).
 Prints ``ready`` once it listens.
 """
@@ -36,8 +37,8 @@ class Pong(BaseModel):
 def app_for(variant: str) -> Any:
     """The ASGI app of ``variant``."""
     sio = socketio.AsyncServer(async_mode="asgi")
-    if variant == "typed":
-        tsio = wrap(sio)
+    if variant.startswith("typed"):
+        tsio = wrap(sio, websocket_loop=variant == "typed")
 
         @tsio.on(Ping)
         async def typed_ping(sid: str, data: Ping) -> Pong:

@@ -57,7 +57,7 @@ def test_benchmarks_run_and_print_every_ratio() -> None:
     # end to end over loopback (both N) and the bytes retained per event (both directions)
     for n in (1, 20):
         assert f"end to end, N = {n} clients per server" in out, out[-3000:]
-    for variant in ("raw", "raw_codec", "typed"):
+    for variant in ("raw", "raw_codec", "typed", "typed_engineio"):
         assert (
             sum(
                 line.strip().startswith(f"{variant} ") and "round trips/s" in line
@@ -65,7 +65,8 @@ def test_benchmarks_run_and_print_every_ratio() -> None:
             )
             == 2
         )
-    assert out.count("typed/raw round trips/s = ") == 2 and out.count("typed/raw_codec round trips/s = ") == 2
+    for ratio in ("typed/raw", "typed/raw_codec", "typed_engineio/raw_codec"):
+        assert out.count(f"  {ratio} round trips/s = ") == 2, ratio
     # what a rejected payload costs beyond pydantic's validation (the 422 reply and its log entry)
     for case in ("wrong items", "extra keys", "both"):
         assert f"rejection, {case} (" in out, out[-3000:]

@@ -12,6 +12,7 @@ from .faces import AsyncSender, Face, Handlers, SyncSender
 from .middleware.base import Middleware
 from .routing import Role
 from .shutdown import drain, on_signals
+from .websocket_loop import install_client_loops, install_websocket_loop
 from .wire import install_codec
 
 Codec = Literal["pydantic"] | None
@@ -157,39 +158,77 @@ _FACES: tuple[tuple[type, type[Face]], ...] = (
 
 @overload
 def wrap(
-    sio: socketio.AsyncServer, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+    sio: socketio.AsyncServer,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
 ) -> AsyncServerWrapper: ...
 @overload
 def wrap(
-    sio: socketio.AsyncClient, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+    sio: socketio.AsyncClient,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
 ) -> AsyncClientWrapper: ...
 @overload
 def wrap(
-    sio: socketio.Server, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+    sio: socketio.Server,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
 ) -> SyncServerWrapper: ...
 @overload
 def wrap(
-    sio: socketio.Client, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+    sio: socketio.Client,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
 ) -> SyncClientWrapper: ...
 @overload
 def wrap(
-    sio: socketio.AsyncSimpleClient, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+    sio: socketio.AsyncSimpleClient,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
 ) -> AsyncSimpleClientWrapper: ...
 @overload
 def wrap(
-    sio: socketio.SimpleClient, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+    sio: socketio.SimpleClient,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
 ) -> SimpleClientWrapper: ...
 @overload
 def wrap(
-    sio: socketio.AsyncManager, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+    sio: socketio.AsyncManager,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
 ) -> AsyncManagerWrapper: ...
 @overload
 def wrap(
-    sio: socketio.Manager, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic"
+    sio: socketio.Manager,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
 ) -> ManagerWrapper: ...
 
 
-def wrap(sio: Any, *, middleware: Iterable[Middleware] = (), codec: Codec = "pydantic") -> Any:
+def wrap(
+    sio: Any,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
+) -> Any:
     """Wrap a python-socketio object in its typed face, with ``middleware`` installed.
 
     Takes ``AsyncServer``, ``AsyncClient``, ``Server``, ``Client``, ``AsyncSimpleClient``,
@@ -202,6 +241,11 @@ def wrap(sio: Any, *, middleware: Iterable[Middleware] = (), codec: Codec = "pyd
     and integer length), and an undecodable packet that asked for an ack is answered with a 400
     problem detail. A serializer or ``json=`` module chosen for ``sio`` is kept. ``codec=None``
     leaves python-socketio's codec as it is.
+
+    ``websocket_loop=True`` (the default) gives the engine.io server of an ``AsyncServer``, and the
+    engine.io client of an ``AsyncClient``, websocket loops that do what engine.io's own do but
+    await each packet in place, without a task and a timer per packet; ``False`` keeps
+    engine.io's loops.
     """
     if codec not in ("pydantic", None):
         raise ValueError(f"codec must be 'pydantic' or None, got {codec!r}")
@@ -210,6 +254,10 @@ def wrap(sio: Any, *, middleware: Iterable[Middleware] = (), codec: Codec = "pyd
             wrapper = face(sio, middleware=middleware)
             if codec == "pydantic":
                 install_codec(sio)
+            if websocket_loop and isinstance(sio, socketio.AsyncServer):
+                install_websocket_loop(sio.eio)
+            elif websocket_loop and isinstance(sio, socketio.AsyncClient):
+                install_client_loops(sio.eio)
             return wrapper
     raise TypeError(
         "Expected socketio instance (AsyncServer, AsyncClient, Server, Client, AsyncSimpleClient, "

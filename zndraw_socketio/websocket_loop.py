@@ -1,0 +1,296 @@
+"""Websocket loops for asyncio engine.io servers and clients that wait on each packet in place,
+installed per instance.
+
+python-engineio's server (``AsyncSocket._websocket_handler`` and its writer) and client
+(``AsyncClient._read_loop_websocket`` and ``_write_loop``) wait for every packet read or written
+through ``asyncio.wait_for``, the server's reads through ``asyncio.ensure_future`` too. On Python
+3.11 each of those waits costs a task, a waiter future, a timer and one more turn of the event
+loop: about a fifth of a server's CPU time per round trip. The loops here do what engine.io's do,
+step for step, with the same timeouts, limits, flags, log lines and the same ``task_done``
+accounting of the queue, but await the transport and the queue directly, each under one
+``asyncio.timeout``. One thing differs, for the better: the packets a client queues just before
+it closes (python-socketio's ``disconnect()`` queues a DISCONNECT) are sent, where engine.io's
+write loop woke too late to send them, so the server now hears "client disconnect" instead of
+"transport close".
+
+Only the engine.io object given changes. ``install_websocket_loop(eio)``: the server's ``_async``
+driver table becomes a copy whose ``websocket`` factory hands ``serve_websocket`` instead of the
+socket's own handler to the driver's websocket class (ASGI, aiohttp, tornado, sanic: unchanged).
+``install_client_loops(eio)``: the client's two loop methods are shadowed on the instance; its
+write loop over long-polling stays engine.io's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from engineio import base_client
+from engineio import packet as eio_packet
+from engineio.async_socket import AsyncSocket
+from engineio.exceptions import SocketIsClosedError, UnknownPacketError
+
+__all__ = ["install_client_loops", "install_websocket_loop", "serve_websocket"]
+
+_INSTALLED = "_zndraw_websocket_loop"
+_OWN_HANDLER = AsyncSocket._websocket_handler
+
+
+def install_websocket_loop(eio: Any) -> None:
+    """Give the asyncio engine.io server ``eio`` the websocket loop of this module (once)."""
+    drivers = getattr(eio, "_async", None)
+    if not isinstance(drivers, dict):  # pragma: no cover - every asyncio driver has a table
+        return
+    factory = drivers.get("websocket")
+    if factory is None or getattr(factory, _INSTALLED, False):
+        return
+
+    def websocket(handler: Callable[..., Any], server: Any) -> Any:
+        socket = getattr(handler, "__self__", None)
+        if isinstance(socket, AsyncSocket) and getattr(handler, "__func__", None) is _OWN_HANDLER:
+
+            async def serve(ws: Any) -> None:
+                await serve_websocket(socket, ws)
+
+            handler = serve
+        return factory(handler, server)
+
+    setattr(websocket, _INSTALLED, True)
+    eio._async = {**drivers, "websocket": websocket}
+
+
+async def serve_websocket(socket: Any, ws: Any) -> None:
+    """Serve engine.io ``socket`` over the websocket ``ws``: the upgrade handshake when the socket
+    is already connected by polling, then the reader here and the writer task until either ends."""
+    server = socket.server
+    if socket.connected:  # an upgrade from polling: the probe, the end of the poll, the UPGRADE
+        socket.upgrading = True  # holds the polling transport's sends during the upgrade
+        try:
+            probe = eio_packet.Packet(encoded_packet=await _received(ws, server))
+        except OSError:  # pragma: no cover - the client left during the upgrade
+            return
+        if probe.packet_type != eio_packet.PING or probe.data != "probe":
+            server.logger.info("%s: Failed websocket upgrade, no PING packet", socket.sid)
+            socket.upgrading = False
+            return
+        await ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
+        await socket.queue.put(eio_packet.Packet(eio_packet.NOOP))  # ends the pending poll
+        try:
+            data = await _received(ws, server)
+        except OSError:  # pragma: no cover - the client left during the upgrade
+            socket.upgrading = False
+            return
+        if eio_packet.Packet(encoded_packet=data).packet_type != eio_packet.UPGRADE:
+            socket.upgraded = False
+            server.logger.info(
+                "%s: Failed websocket upgrade, expected UPGRADE packet, received %s instead.",
+                socket.sid,
+                data,
+            )
+            socket.upgrading = False
+            return
+        socket.upgraded = True
+        socket.upgrading = False
+    else:
+        socket.connected = True
+        socket.upgraded = True
+
+    writer = asyncio.ensure_future(_write(socket, ws))
+    server.logger.info("%s: Upgrade to websocket successful", socket.sid)
+    timeout = server.ping_interval + server.ping_timeout
+    while True:
+        try:
+            async with asyncio.timeout(timeout):
+                data = await _received(ws, server)
+        except asyncio.CancelledError:  # the handler ends as on a closed transport
+            break
+        except Exception:  # a timeout, a closed transport or a packet over the size limit
+            break
+        if data is None:  # closed by the client
+            break
+        pkt = eio_packet.Packet(encoded_packet=data)
+        try:
+            await socket.receive(pkt)
+        except UnknownPacketError:  # as engine.io's handler: ignored
+            pass
+        except SocketIsClosedError:  # pragma: no cover - closed while the packet was handled
+            server.logger.info("Receive error -- socket is closed")
+            break
+        except Exception:  # pragma: no cover - logged, and the connection goes on
+            server.logger.exception("Unknown receive error")
+    await socket.queue.put(None)  # the writer's signal to end
+    await writer
+    await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+
+_SETTLE_TURNS = 8
+
+
+async def _settle() -> None:
+    """Turns of the event loop before the client's read loop reports the connection's end, so
+    that the handlers its last packets started, and what they wake, run first. engine.io's loop
+    spent three more turns on every packet, and python-socketio relies on that: its client's
+    ``connect()`` resumes three turns after the CONNECT reply is handled, and a disconnect
+    reported before then is lost (the client would stay "connected" to a closed transport). Eight
+    turns: twice what that needs. The server's loop needs none: engine.io hands it each packet to
+    handle in place."""
+    for _ in range(_SETTLE_TURNS):
+        await asyncio.sleep(0)
+
+
+async def _received(ws: Any, server: Any) -> Any:
+    """The next packet's data from ``ws``; ``ValueError`` when it is over the server's limit."""
+    data = await ws.wait()
+    if data and len(data) > server.max_http_buffer_size:
+        raise ValueError("packet is too large")
+    return data
+
+
+async def _write(socket: Any, ws: Any) -> None:
+    """Send the packets queued on ``socket`` over ``ws`` until the queue says to stop (``None``),
+    nothing is queued within the ping interval plus timeout, or a send fails; then close ``ws``."""
+    server = socket.server
+    queue = socket.queue
+    empty = server.get_queue_empty_exception()
+    while True:
+        try:
+            async with asyncio.timeout(server.ping_interval + server.ping_timeout):
+                first = await queue.get()
+        except (TimeoutError, asyncio.CancelledError):
+            break
+        queue.task_done()
+        if first is None:
+            break
+        packets = [first]
+        while True:  # everything else already queued goes out in the same turn
+            try:
+                pkt = queue.get_nowait()
+            except empty:
+                break
+            queue.task_done()
+            if pkt is None:  # left for the next turn, which ends the writer
+                queue.put_nowait(None)
+                break
+            packets.append(pkt)
+        try:
+            for pkt in packets:
+                await ws.send(pkt.encode())
+        except Exception:
+            break
+    await ws.close()
+
+
+# -- the client ------------------------------------------------------------------------------------
+def install_client_loops(eio: Any) -> None:
+    """Give the asyncio engine.io client ``eio`` the read and write loops of this module (once)."""
+    if getattr(eio, _INSTALLED, False):
+        return
+    own_write_loop = eio._write_loop
+
+    async def read_loop() -> None:
+        await _client_read(eio)
+
+    async def write_loop() -> None:
+        if eio.current_transport != "websocket":
+            await own_write_loop()
+            return
+        await _client_write(eio)
+
+    eio._read_loop_websocket = read_loop
+    eio._write_loop = write_loop
+    setattr(eio, _INSTALLED, True)
+
+
+async def _client_read(client: Any) -> None:
+    """Read packets from the client's websocket until it closes, fails or goes silent."""
+    import aiohttp  # the asyncio engine.io client's own transport
+
+    closing = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING)
+    while client.state == "connected" and client.write_loop_task:
+        try:
+            async with asyncio.timeout(client.ping_interval + client.ping_timeout):
+                message = await client.ws.receive()
+            if not isinstance(message.data, (str, bytes)):
+                client.logger.warning(
+                    "Server sent %s packet data %s, aborting",
+                    "close" if message.type in closing else str(message.type),
+                    str(message.data),
+                )
+                await client.queue.put(None)
+                break  # the connection is broken
+            data = message.data
+        except TimeoutError:
+            client.logger.warning("Server has stopped communicating, aborting")
+            await client.queue.put(None)
+            break
+        except aiohttp.ServerDisconnectedError:
+            client.logger.info("Read loop: WebSocket connection was closed, aborting")
+            await client.queue.put(None)
+            break
+        except Exception as exc:
+            client.logger.info('Unexpected error receiving packet: "%s", aborting', str(exc))
+            await client.queue.put(None)
+            break
+        try:
+            pkt = eio_packet.Packet(encoded_packet=data)
+        except Exception as exc:
+            client.logger.info('Unexpected error decoding packet: "%s", aborting', str(exc))
+            await client.queue.put(None)
+            break
+        await client._receive_packet(pkt)
+
+    await _settle()
+    if client.write_loop_task:
+        client.logger.info("Waiting for write loop task to end")
+        await client.write_loop_task
+    if client.state == "connected":
+        await client._trigger_event("disconnect", client.reason.TRANSPORT_ERROR, run_async=False)
+        with contextlib.suppress(ValueError):  # removed by a disconnect() meanwhile
+            base_client.connected_clients.remove(client)
+        await client._reset()
+    client.logger.info("Exiting read loop task")
+
+
+async def _client_write(client: Any) -> None:
+    """Send the packets queued on the client over its websocket, as they are queued, until the
+    queue says to stop (``None``), stays empty past the ping timeout, or a send fails."""
+    import aiohttp  # the asyncio engine.io client's own transport
+
+    queue = client.queue
+    closed = (aiohttp.ServerDisconnectedError, BrokenPipeError, OSError)
+    while client.state == "connected":
+        try:  # the larger of the ping interval and timeout, and 5 s of grace, as engine.io waits
+            async with asyncio.timeout(max(client.ping_interval, client.ping_timeout) + 5):
+                first = await queue.get()
+        except (client.queue_empty, TimeoutError):
+            client.logger.error("packet queue is empty, aborting")
+            break
+        except asyncio.CancelledError:  # pragma: no cover - as engine.io's loop: it ends
+            break
+        if first is None:  # the signal to end
+            queue.task_done()
+            break
+        packets = [first]
+        while True:  # everything else already queued goes out in the same turn
+            try:
+                packets.append(queue.get_nowait())
+            except client.queue_empty:
+                break
+            if packets[-1] is None:
+                packets.pop()
+                queue.task_done()
+                break
+        try:
+            for pkt in packets:
+                if pkt.binary:
+                    await client.ws.send_bytes(pkt.encode())
+                else:
+                    await client.ws.send_str(pkt.encode())
+                queue.task_done()
+        except closed:
+            client.logger.info("Write loop: WebSocket connection was closed, aborting")
+            break
+    client.logger.info("Exiting write loop task")
+    client.write_loop_task = None
