@@ -181,21 +181,44 @@ async def _polling_sid(url: str) -> str:
     return json.loads(opened.text[1:])["sid"]
 
 
+@asynccontextmanager
+async def bare_client(server: Served) -> AsyncIterator[Any]:
+    """A bare websocket, opened to ``server`` and connected to its namespace ``/``."""
+    async with ws_connect(server.ws_url) as ws:
+        assert str(await asyncio.wait_for(ws.recv(), TIMEOUT)).startswith("0")  # engine.io OPEN
+        await ws.send("40")  # socket.io CONNECT to /
+        assert str(await asyncio.wait_for(ws.recv(), TIMEOUT)).startswith("40")
+        yield ws
+
+
 @LOOPS
-async def test_an_upgrade_without_the_probe_is_refused(
+@pytest.mark.parametrize(
+    ("frames", "logged"),
+    [
+        (["2not-a-probe"], "Failed websocket upgrade, no PING packet"),
+        (["2probe", "6"], "expected UPGRADE packet, received 6 instead"),  # NOOP for UPGRADE
+    ],
+    ids=["no-probe", "no-upgrade"],
+)
+async def test_an_upgrade_out_of_order_is_refused(
     live_server: LiveServer,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     ours: bool,
+    frames: list[str],
+    logged: str,
 ) -> None:
     caplog.set_level(logging.INFO, logger="engineio.server")
-    async with serving(live_server, monkeypatch, ours, logger=True, engineio_logger=True) as server:
+    async with serving(live_server, monkeypatch, ours, engineio_logger=True) as server:
         sid = await _polling_sid(server.url)
         async with ws_connect(f"{server.ws_url}&sid={sid}") as ws:
-            await ws.send("2not-a-probe")
+            for frame in frames:
+                await ws.send(frame)
+                if frame == "2probe":
+                    assert await asyncio.wait_for(ws.recv(), TIMEOUT) == "3probe"
             with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(ws.recv(), TIMEOUT)
-    assert any("Failed websocket upgrade, no PING packet" in r.getMessage() for r in caplog.records)
+    assert any(logged in r.getMessage() for r in caplog.records)
 
 
 @LOOPS
@@ -203,10 +226,7 @@ async def test_a_packet_over_the_size_limit_closes_the_connection(
     live_server: LiveServer, monkeypatch: pytest.MonkeyPatch, ours: bool
 ) -> None:
     async with serving(live_server, monkeypatch, ours, max_http_buffer_size=1_000) as server:
-        async with ws_connect(server.ws_url) as ws:
-            assert (await asyncio.wait_for(ws.recv(), TIMEOUT))[0] == "0"  # engine.io OPEN
-            await ws.send("40")  # socket.io CONNECT to /
-            assert str(await asyncio.wait_for(ws.recv(), TIMEOUT)).startswith("40")
+        async with bare_client(server) as ws:
             await ws.send('42["ping",{"message":"%s"}]' % ("x" * 2_000))
             with pytest.raises(ConnectionClosed):
                 while True:  # anything the server still sends, then the close
@@ -221,10 +241,7 @@ async def test_a_client_that_goes_silent_is_dropped(
     """A client that answers no ping: the connection ends within the ping interval plus timeout
     (and a little), and the handler hears of it, as with engine.io's loop."""
     async with serving(live_server, monkeypatch, ours, ping_interval=0.3, ping_timeout=0.3) as server:
-        async with ws_connect(server.ws_url) as ws:
-            await asyncio.wait_for(ws.recv(), TIMEOUT)  # OPEN
-            await ws.send("40")
-            await asyncio.wait_for(ws.recv(), TIMEOUT)  # CONNECT's reply
+        async with bare_client(server) as ws:
             started = asyncio.get_running_loop().time()
             with pytest.raises(ConnectionClosed):
                 while True:  # the server's pings go unanswered
@@ -236,32 +253,10 @@ async def test_a_client_that_goes_silent_is_dropped(
 
 
 @LOOPS
-async def test_an_upgrade_without_the_upgrade_packet_is_refused(
-    live_server: LiveServer,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    ours: bool,
-) -> None:
-    caplog.set_level(logging.INFO, logger="engineio.server")
-    async with serving(live_server, monkeypatch, ours, engineio_logger=True) as server:
-        sid = await _polling_sid(server.url)
-        async with ws_connect(f"{server.ws_url}&sid={sid}") as ws:
-            await ws.send("2probe")
-            assert await asyncio.wait_for(ws.recv(), TIMEOUT) == "3probe"
-            await ws.send("6")  # NOOP where UPGRADE belongs
-            with pytest.raises(ConnectionClosed):
-                await asyncio.wait_for(ws.recv(), TIMEOUT)
-    assert any("expected UPGRADE packet, received 6 instead" in r.getMessage() for r in caplog.records)
-
-
-@LOOPS
 async def test_a_packet_of_unknown_type_is_ignored(
     live_server: LiveServer, monkeypatch: pytest.MonkeyPatch, ours: bool
 ) -> None:
-    async with serving(live_server, monkeypatch, ours) as server, ws_connect(server.ws_url) as ws:
-        await asyncio.wait_for(ws.recv(), TIMEOUT)  # OPEN
-        await ws.send("40")
-        await asyncio.wait_for(ws.recv(), TIMEOUT)  # CONNECT's reply
+    async with serving(live_server, monkeypatch, ours) as server, bare_client(server) as ws:
         await ws.send("9whatever")  # no such engine.io packet type
         await ws.send('421["ping",{"message":"still here"}]')
         assert await asyncio.wait_for(ws.recv(), TIMEOUT) == '431[{"reply":"still here"}]'
@@ -363,11 +358,68 @@ async def test_an_event_sent_just_before_the_client_leaves_is_handled_first(
 
         server.tsio.sio.on("note", note)
         server.tsio.sio.on("disconnect", gone)
-        async with ws_connect(server.ws_url) as ws:
-            await asyncio.wait_for(ws.recv(), TIMEOUT)  # OPEN
-            await ws.send("40")
-            await asyncio.wait_for(ws.recv(), TIMEOUT)  # CONNECT's reply
+        async with bare_client(server) as ws:
             await ws.send('42["note",1]')
             await ws.send('42["note",2]')
         assert await asyncio.wait_for(server.disconnects.get(), TIMEOUT) == "transport close"
     assert seen == ["event 1", "event 2", "disconnect"]
+
+
+@LOOPS
+async def test_the_client_reconnects_with_its_loops(ours: bool) -> None:
+    """A server that drops the connection, again and again: the client's loops run for every
+    connection python-socketio makes when it reconnects."""
+    client = wrap(socketio.AsyncClient(reconnection_delay=1, randomization_factor=0), websocket_loop=ours)
+    connects: asyncio.Queue[str] = asyncio.Queue()
+
+    @client.on("connect")
+    async def connected() -> None:
+        connects.put_nowait("connect")
+
+    async with fake_engineio_server(leave=True) as url:
+        await client.sio.connect(url, transports=["websocket"], wait_timeout=TIMEOUT)
+        for _ in range(2):  # the first connection, and the one a second later
+            await asyncio.wait_for(connects.get(), TIMEOUT)
+        await client.sio.disconnect()
+    assert ("_read_loop_websocket" in vars(client.sio.eio)) is ours
+
+
+@LOOPS
+async def test_another_driver_aiohttp(ours: bool) -> None:
+    """The server's loop is handed to whatever websocket class the driver has: aiohttp's here."""
+    from aiohttp import web
+
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    tsio = wrap(sio, websocket_loop=ours)
+    served: list[str] = []
+    real = loop_module.serve_websocket
+
+    @tsio.on(Ping)
+    async def ping(sid: str, data: Ping) -> Pong:
+        return Pong(reply=data.message)
+
+    app = web.Application()
+    sio.attach(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+
+            async def counted(socket: Any, ws: Any) -> None:
+                served.append(socket.sid)
+                await real(socket, ws)
+
+            patch.setattr(loop_module, "serve_websocket", counted)
+            client = wrap(socketio.AsyncClient(), websocket_loop=ours)
+            await client.sio.connect(
+                f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=TIMEOUT
+            )
+            reply = await client.call(Ping(message="over aiohttp"), response_model=Pong, timeout=TIMEOUT)
+            await client.sio.disconnect()
+    finally:
+        await runner.cleanup()
+    assert reply.reply == "over aiohttp"
+    assert len(served) == (1 if ours else 0)
