@@ -245,7 +245,7 @@ def wrap(
     ``websocket_loop=True`` (the default) gives the engine.io server of an ``AsyncServer``, and the
     engine.io client of an ``AsyncClient``, websocket loops that do what engine.io's own do but
     await each packet in place, without a task and a timer per packet; ``False`` keeps
-    engine.io's loops.
+    engine.io's loops (which the simple clients and the synchronous faces always keep).
     """
     if codec not in ("pydantic", None):
         raise ValueError(f"codec must be 'pydantic' or None, got {codec!r}")
