@@ -5,7 +5,9 @@ They are installed on the wrapped object only, and they behave as engine.io's ow
 scenario below runs with both (``websocket_loop=True`` and ``False``) over real connections, and
 both must observe the same thing: events, acks and binary attachments over a direct websocket,
 after an upgrade from polling and over polling alone, a refused upgrade, a packet over the size
-limit, a peer that goes silent, a peer that leaves, and the disconnect reasons.
+limit, a peer that goes silent, a peer that leaves, and the disconnect reasons. Two differences
+are deliberate, and asserted for each loop: the DISCONNECT a client's ``disconnect()`` queues now
+reaches the server, and a frame that is no engine.io packet closes the connection cleanly.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ async def test_calls_over_a_direct_websocket(
         assert [r.reply for r in replies] == [f"m{i}-é" for i in range(20)]
         assert [r.reply for r in concurrent] == [str(i) for i in range(50)]
         assert size == 10_000
-        # the one difference: engine.io's client write loop wakes three loop turns after a packet
+        # a deliberate difference: engine.io's client write loop wakes three loop turns after a packet
         # is queued, too late for the DISCONNECT that disconnect() queues just before it closes
         # the websocket, so the server hears only that the transport closed; ours sends it
         reason = "client disconnect" if ours else "transport close"
@@ -423,3 +425,31 @@ async def test_another_driver_aiohttp(ours: bool) -> None:
         await runner.cleanup()
     assert reply.reply == "over aiohttp"
     assert len(served) == (1 if ours else 0)
+
+
+@LOOPS
+@pytest.mark.parametrize("frame", ["", "x", " 4"], ids=["empty", "letter", "space"])
+async def test_a_frame_that_is_no_engineio_packet(
+    live_server: LiveServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    ours: bool,
+    frame: str,
+) -> None:
+    """The one place the loops differ by design: engine.io's handler lets the decoding error
+    escape (the ASGI app fails, and the session lingers until its ping timeout); ours logs it
+    once, closes the connection and reports the disconnect at once."""
+    caplog.set_level(logging.WARNING, logger="engineio.server")
+    async with serving(live_server, monkeypatch, ours, engineio_logger=True) as server:
+        async with bare_client(server) as ws:
+            await ws.send(frame)
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(ws.recv(), TIMEOUT)
+        if ours:
+            assert await asyncio.wait_for(server.disconnects.get(), TIMEOUT) == "transport close"
+        else:
+            await asyncio.sleep(0.5)
+            assert server.disconnects.empty()
+    undecodable = [r for r in caplog.records if "Undecodable packet received" in r.getMessage()]
+    assert len(undecodable) == (1 if ours else 0)

@@ -8,10 +8,13 @@ through ``asyncio.wait_for``, the server's reads through ``asyncio.ensure_future
 loop: about a fifth of a server's CPU time per round trip. The loops here do what engine.io's do,
 step for step, with the same timeouts, limits, flags, log lines and the same ``task_done``
 accounting of the queue, but await the transport and the queue directly, each under one
-``asyncio.timeout``. One thing differs, for the better: the packets a client queues just before
-it closes (python-socketio's ``disconnect()`` queues a DISCONNECT) are sent, where engine.io's
-write loop woke too late to send them, so the server now hears "client disconnect" instead of
-"transport close".
+``asyncio.timeout``. Two things differ, both for the better: the packets a client queues just
+before it closes (python-socketio's ``disconnect()`` queues a DISCONNECT) are sent, where
+engine.io's write loop woke too late to send them, so the server now hears "client disconnect"
+instead of "transport close"; and a frame that is no engine.io packet at all (empty, or not
+starting with a packet type) closes the connection with one warning and an immediate disconnect,
+where engine.io's server handler let the decoding error escape and left the session to its ping
+timeout.
 
 Only the engine.io object given changes. ``install_websocket_loop(eio)``: the server's ``_async``
 driver table becomes a copy whose ``websocket`` factory hands ``serve_websocket`` instead of the
@@ -110,7 +113,11 @@ async def serve_websocket(socket: Any, ws: Any) -> None:
             break
         if data is None:  # closed by the client
             break
-        pkt = eio_packet.Packet(encoded_packet=data)
+        try:
+            pkt = eio_packet.Packet(encoded_packet=data)
+        except ValueError:  # not an engine.io packet (engine.io's own handler raises out here)
+            server.logger.warning("%s: Undecodable packet received, closing the connection", socket.sid)
+            break
         try:
             await socket.receive(pkt)
         except UnknownPacketError:  # as engine.io's handler: ignored
