@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 import socketio
 import structlog
 
@@ -76,7 +77,12 @@ async def test_a_wrapped_client_and_a_plain_python_socketio_server(live_server: 
 
 
 # -- the official JavaScript client --------------------------------------------------------------
-async def test_the_javascript_socket_io_client_and_a_wrapped_server(live_server: LiveServer) -> None:
+@pytest.mark.parametrize("connect", ["websocket", "upgrade"])
+async def test_the_javascript_socket_io_client_and_a_wrapped_server(
+    live_server: LiveServer, connect: str
+) -> None:
+    """Over a websocket from the start, and after the client's default upgrade from long-polling
+    (the path of a browser), which the wrapped server's websocket loop handles."""
     node = shutil.which("node")
     if node is None or not (SOCKET_IO_CLIENT / "package.json").is_file():
         missing_tool("node and socket.io-client are needed: run `npm ci` in tests/typescript/node")
@@ -86,6 +92,7 @@ async def test_the_javascript_socket_io_client_and_a_wrapped_server(live_server:
             str(node),
             str(HERE / "client.cjs"),
             url,
+            connect,
             env={"SOCKET_IO_CLIENT": str(SOCKET_IO_CLIENT), "PATH": "/usr/bin:/bin"},
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -94,6 +101,7 @@ async def test_the_javascript_socket_io_client_and_a_wrapped_server(live_server:
     checks = {line["check"]: line["value"] for line in map(json.loads, out.decode().strip().split("\n"))}
     assert process.returncode == 0, err.decode()
     assert "error" not in checks, checks
+    assert checks["transport"] == "websocket"
     assert checks["echo"] == PAYLOAD
     assert checks["nan"] == {"f": None}
     assert checks["blob"] == {"isBuffer": True, "bytes": [0, 1, 255]}
