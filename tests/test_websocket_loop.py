@@ -54,6 +54,25 @@ class Served:
         return self.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
 
 
+def counted_loops(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """A list that gets the sid of each socket our server loop serves and ``"client"`` for each
+    connection our client loop reads, while ``monkeypatch`` holds."""
+    served: list[Any] = []
+    real_server, real_client = loop_module.serve_websocket, loop_module._client_read
+
+    async def counted_server(socket: Any, ws: Any) -> None:
+        served.append(socket.sid)
+        await real_server(socket, ws)
+
+    async def counted_client(client: Any) -> None:
+        served.append("client")
+        await real_client(client)
+
+    monkeypatch.setattr(loop_module, "serve_websocket", counted_server)
+    monkeypatch.setattr(loop_module, "_client_read", counted_client)
+    return served
+
+
 @asynccontextmanager
 async def serving(
     live_server: LiveServer, monkeypatch: pytest.MonkeyPatch, ours: bool, **server_kwargs: Any
@@ -61,21 +80,7 @@ async def serving(
     """A wrapped server answering ``ping`` (and ``size`` with the length of its bytes), with
     ``websocket_loop=ours``, served by uvicorn; ``served`` lists each socket our server loop served
     and, as ``"client"``, each connection our client loop read."""
-    served: list[Any] = []
-    real = loop_module.serve_websocket
-
-    async def counted(socket: Any, ws: Any) -> None:
-        served.append(socket.sid)
-        await real(socket, ws)
-
-    real_client = loop_module._client_read
-
-    async def counted_client(client: Any) -> None:
-        served.append("client")
-        await real_client(client)
-
-    monkeypatch.setattr(loop_module, "serve_websocket", counted)
-    monkeypatch.setattr(loop_module, "_client_read", counted_client)
+    served = counted_loops(monkeypatch)
     tsio = wrap(socketio.AsyncServer(async_mode="asgi", **server_kwargs), websocket_loop=ours)
 
     @tsio.on(Ping)
@@ -387,14 +392,13 @@ async def test_the_client_reconnects_with_its_loops(ours: bool) -> None:
 
 
 @LOOPS
-async def test_another_driver_aiohttp(ours: bool) -> None:
+async def test_another_driver_aiohttp(monkeypatch: pytest.MonkeyPatch, ours: bool) -> None:
     """The server's loop is handed to whatever websocket class the driver has: aiohttp's here."""
     from aiohttp import web
 
     sio = socketio.AsyncServer(async_mode="aiohttp")
     tsio = wrap(sio, websocket_loop=ours)
-    served: list[str] = []
-    real = loop_module.serve_websocket
+    served = counted_loops(monkeypatch)
 
     @tsio.on(Ping)
     async def ping(sid: str, data: Ping) -> Pong:
@@ -408,23 +412,16 @@ async def test_another_driver_aiohttp(ours: bool) -> None:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        with pytest.MonkeyPatch.context() as patch:
-
-            async def counted(socket: Any, ws: Any) -> None:
-                served.append(socket.sid)
-                await real(socket, ws)
-
-            patch.setattr(loop_module, "serve_websocket", counted)
-            client = wrap(socketio.AsyncClient(), websocket_loop=ours)
-            await client.sio.connect(
-                f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=TIMEOUT
-            )
-            reply = await client.call(Ping(message="over aiohttp"), response_model=Pong, timeout=TIMEOUT)
-            await client.sio.disconnect()
+        client = wrap(socketio.AsyncClient(), websocket_loop=ours)
+        url = f"http://127.0.0.1:{port}"
+        await client.sio.connect(url, transports=["websocket"], wait_timeout=TIMEOUT)
+        reply = await client.call(Ping(message="over aiohttp"), response_model=Pong, timeout=TIMEOUT)
+        await client.sio.disconnect()
     finally:
         await runner.cleanup()
     assert reply.reply == "over aiohttp"
-    assert len(served) == (1 if ours else 0)
+    assert served.count("client") == (1 if ours else 0)
+    assert len(served) == (2 if ours else 0)  # the server's loop, and the client's
 
 
 @LOOPS
@@ -436,7 +433,7 @@ async def test_a_frame_that_is_no_engineio_packet(
     ours: bool,
     frame: str,
 ) -> None:
-    """The one place the loops differ by design: engine.io's handler lets the decoding error
+    """One of the two places the loops differ by design: engine.io's handler lets the decoding error
     escape (the ASGI app fails, and the session lingers until its ping timeout); ours logs it
     once, closes the connection and reports the disconnect at once."""
     caplog.set_level(logging.WARNING, logger="engineio.server")

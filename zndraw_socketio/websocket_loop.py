@@ -107,10 +107,8 @@ async def serve_websocket(socket: Any, ws: Any) -> None:
         try:
             async with asyncio.timeout(timeout):
                 data = await _received(ws, server)
-        except asyncio.CancelledError:  # the handler ends as on a closed transport
-            break
-        except Exception:  # a timeout, a closed transport or a packet over the size limit
-            break
+        except (Exception, asyncio.CancelledError):  # a timeout, a closed transport, a packet
+            break  # over the size limit; a cancellation ends the handler the same way
         if data is None:  # closed by the client
             break
         try:
@@ -130,21 +128,6 @@ async def serve_websocket(socket: Any, ws: Any) -> None:
     await socket.queue.put(None)  # the writer's signal to end
     await writer
     await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
-
-
-_SETTLE_TURNS = 8
-
-
-async def _settle() -> None:
-    """Turns of the event loop before the client's read loop reports the connection's end, so
-    that the handlers its last packets started, and what they wake, run first. engine.io's loop
-    spent three more turns on every packet, and python-socketio relies on that: its client's
-    ``connect()`` resumes three turns after the CONNECT reply is handled, and a disconnect
-    reported before then is lost (the client would stay "connected" to a closed transport). Eight
-    turns: twice what that needs. The server's loop needs none: engine.io hands it each packet to
-    handle in place."""
-    for _ in range(_SETTLE_TURNS):
-        await asyncio.sleep(0)
 
 
 async def _received(ws: Any, server: Any) -> Any:
@@ -190,6 +173,21 @@ async def _write(socket: Any, ws: Any) -> None:
 
 
 # -- the client ------------------------------------------------------------------------------------
+_SETTLE_TURNS = 8
+
+
+async def _settle() -> None:
+    """Turns of the event loop before the client's read loop reports the connection's end, so
+    that the handlers its last packets started, and what they wake, run first. engine.io's loop
+    spent three more turns on every packet, and python-socketio relies on that: its client's
+    ``connect()`` resumes three turns after the CONNECT reply is handled, and a disconnect
+    reported before then is lost (the client would stay "connected" to a closed transport). Eight
+    turns: twice what that needs. The server's loop needs none: engine.io hands it each packet to
+    handle in place."""
+    for _ in range(_SETTLE_TURNS):
+        await asyncio.sleep(0)
+
+
 def install_client_loops(eio: Any) -> None:
     """Give the asyncio engine.io client ``eio`` the read and write loops of this module (once)."""
     if getattr(eio, _INSTALLED, False):
