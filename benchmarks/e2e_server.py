@@ -23,7 +23,7 @@ import uvicorn
 from pydantic import BaseModel
 
 from zndraw_socketio import merge_sio_context, wrap
-from zndraw_socketio.codec import PydanticPacket
+from zndraw_socketio.transport.codec import PydanticPacket
 
 
 class Ping(BaseModel):

@@ -45,8 +45,8 @@ from zndraw_socketio import (
     merge_sio_context,
     wrap,
 )
-from zndraw_socketio.codec import PydanticPacket
 from zndraw_socketio.middleware import InboundNext, OutboundNext
+from zndraw_socketio.transport.codec import PydanticPacket
 
 Batch = Callable[[], object]
 Measure = Callable[..., None]  # the ``measure`` fixture

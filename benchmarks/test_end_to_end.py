@@ -33,7 +33,7 @@ import structlog
 from e2e_server import Ping, Pong, production_logging
 
 from zndraw_socketio import wrap
-from zndraw_socketio.codec import PydanticPacket
+from zndraw_socketio.transport.codec import PydanticPacket
 
 QUICK = os.environ.get("ZNDRAW_BENCH_QUICK") == "1"
 SEGMENTS = 2 if QUICK else 16

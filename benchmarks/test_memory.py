@@ -20,7 +20,7 @@ import pytest
 import structlog
 from test_dispatch import StubbedServer, _emitter, _inbound_server
 
-from tests.reliability_support import retained_per_event
+from tests.support.reliability_support import retained_per_event
 from zndraw_socketio import merge_sio_context
 
 EVENTS = 2_000 if os.environ.get("ZNDRAW_BENCH_QUICK") == "1" else 100_000

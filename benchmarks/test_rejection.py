@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from zndraw_socketio.fail_fast import note_payload
-from zndraw_socketio.problems import error_count, reported_errors, validation_problem
+from zndraw_socketio.payloads.fail_fast import note_payload
+from zndraw_socketio.payloads.problems import error_count, reported_errors, validation_problem
 
 QUICK = os.environ.get("ZNDRAW_BENCH_QUICK") == "1"
 ITEMS = 33_000 if QUICK else 330_000  # the wrong list items: ~990 KB of JSON

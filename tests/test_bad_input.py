@@ -13,7 +13,7 @@ import structlog
 from pydantic import BaseModel
 from structlog.typing import EventDict
 
-from tests.helpers import (
+from tests.support.helpers import (
     STACKS,
     TIMEOUT,
     Inbox,
@@ -24,7 +24,7 @@ from tests.helpers import (
     record_sids,
     stack,
 )
-from tests.models import Ping, Pong
+from tests.support.models import Ping, Pong
 from zndraw_socketio import AsyncServerWrapper, EventContext, InboundContext, Middleware, wrap
 from zndraw_socketio.middleware import InboundNext
 

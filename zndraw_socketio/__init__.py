@@ -2,23 +2,13 @@
 as one ordered middleware chain that every inbound and outbound event passes through."""
 
 from .asyncapi import MessageSpec, OperationSpec, build_asyncapi, mount_asyncapi
-from .context import EventContext, InboundContext, OutboundContext
-from .dependencies import Depends
-from .middleware import (
-    DependenciesMiddleware,
-    ExceptionMiddleware,
-    LoggingMiddleware,
-    Middleware,
-    NamingMiddleware,
-    ValidationMiddleware,
-)
-from .middleware.logging import merge_sio_context
-from .names import get_event_name
-from .params import Emits
-from .problems import ProblemDetail, ProblemDetailError
-from .request import SioRequest
-from .routing import Route
-from .wrappers import (
+from .asyncapi.emits import Emits
+from .di.plan import Depends
+from .di.request import SioRequest
+from .events.context import EventContext, InboundContext, OutboundContext
+from .events.names import get_event_name
+from .events.route import Route
+from .faces.wrappers import (
     AsyncClientWrapper,
     AsyncManagerWrapper,
     AsyncServerWrapper,
@@ -29,6 +19,9 @@ from .wrappers import (
     SyncServerWrapper,
     wrap,
 )
+from .middleware import InboundNext, InboundNextSync, Middleware, OutboundNext, OutboundNextSync
+from .payloads.problems import ProblemDetail, ProblemDetailError
+from .stages.logging import merge_sio_context
 
 __version__ = "0.2.0.dev0"
 
@@ -37,19 +30,19 @@ __all__ = [
     "AsyncManagerWrapper",
     "AsyncServerWrapper",
     "AsyncSimpleClientWrapper",
-    "DependenciesMiddleware",
     "Depends",
     "Emits",
     "EventContext",
-    "ExceptionMiddleware",
     "InboundContext",
-    "LoggingMiddleware",
+    "InboundNext",
+    "InboundNextSync",
     "ManagerWrapper",
     "MessageSpec",
     "Middleware",
-    "NamingMiddleware",
     "OperationSpec",
     "OutboundContext",
+    "OutboundNext",
+    "OutboundNextSync",
     "ProblemDetail",
     "ProblemDetailError",
     "Route",
@@ -57,7 +50,6 @@ __all__ = [
     "SioRequest",
     "SyncClientWrapper",
     "SyncServerWrapper",
-    "ValidationMiddleware",
     "__version__",
     "build_asyncapi",
     "get_event_name",

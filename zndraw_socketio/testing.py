@@ -19,9 +19,9 @@ import engineio.exceptions
 import socketio
 import socketio.exceptions
 
-from ._memory import AsyncMemoryEngine, MemoryEngine
-from .capture import CapturedEvent, capture_events
-from .wrappers import AsyncClientWrapper, AsyncServerWrapper, SyncClientWrapper, SyncServerWrapper, wrap
+from .chain.capture import CapturedEvent, capture_events
+from .faces.wrappers import AsyncClientWrapper, AsyncServerWrapper, SyncClientWrapper, SyncServerWrapper, wrap
+from .transport.memory import AsyncMemoryEngine, MemoryEngine
 
 __all__ = ["CapturedEvent", "TestClient", "capture_events"]
 

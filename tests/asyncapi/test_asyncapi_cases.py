@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from tests.asyncapi import asyncapi_app as rep
 from tests.asyncapi.support import json_pointer, message_names, new_server, payload, unresolved_refs
-from tests.models import Temperature
+from tests.support.models import Temperature
 from zndraw_socketio import Middleware, OperationSpec, Route, wrap
 from zndraw_socketio.asyncapi import MessageSpec, build_asyncapi, to_json
 

@@ -12,7 +12,7 @@ import socketio
 
 from tests.asyncapi import asyncapi_app as rep
 from tests.asyncapi.support import NODE_DIR, TRICKY, errors, node_check, unresolved_refs
-from tests.models import Temperature
+from tests.support.models import Temperature
 from zndraw_socketio import Middleware, OperationSpec, Route, wrap
 from zndraw_socketio.asyncapi import to_yaml
 from zndraw_socketio.asyncapi.serve import REACT_COMPONENT_VERSION

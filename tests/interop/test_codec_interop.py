@@ -15,9 +15,9 @@ import socketio
 import structlog
 
 from tests.asyncapi.support import missing_tool
-from tests.helpers import TIMEOUT, asgi_app, connected, new_server, record_sids
+from tests.support.helpers import TIMEOUT, asgi_app, connected, new_server, record_sids
 from zndraw_socketio import AsyncServerWrapper, wrap
-from zndraw_socketio.codec import PydanticPacket
+from zndraw_socketio.transport.codec import PydanticPacket
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer

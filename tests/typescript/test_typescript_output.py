@@ -9,11 +9,11 @@ import socketio
 from pydantic import BaseModel, Field
 
 from tests.asyncapi import asyncapi_app as rep
-from tests.models import ProblemDetail as UserProblemDetail
-from tests.models import Response
+from tests.support.models import ProblemDetail as UserProblemDetail
+from tests.support.models import Response
 from tests.typescript import typescript_app as app
 from zndraw_socketio import ProblemDetail, wrap
-from zndraw_socketio.asyncapi.typescript import HEADER, build_typescript, typescript_from_asyncapi
+from zndraw_socketio.typescript.contracts import HEADER, build_typescript, typescript_from_asyncapi
 
 TS = app.tsio.typescript()
 
@@ -226,8 +226,8 @@ def test_names_that_would_clash_or_are_no_identifiers() -> None:
     assert "(data: Odd, delete_: number, ack: " in ts
     # the library's problem detail keeps its name beside a user's model of the same name
     assert re.search(r"^export interface ProblemDetail \{", ts, re.M)
-    assert "ack: (reply: Response | tests__models__ProblemDetail | ProblemDetail) => void" in ts
-    assert "errors" not in block(ts, "tests__models__ProblemDetail")
+    assert "ack: (reply: Response | tests__support__models__ProblemDetail | ProblemDetail) => void" in ts
+    assert "errors" not in block(ts, "tests__support__models__ProblemDetail")
 
 
 def test_discriminated_union_payloads_and_schemas_pydantic_cannot_describe() -> None:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..names import get_event_name
+from ..events.names import get_event_name
 from .rest import rest_triggers
 from .schemas import REF_PREFIX, SchemaSet, model_of, type_repr
 from .spec import (
@@ -39,7 +39,7 @@ from .spec import (
 )
 
 if TYPE_CHECKING:
-    from ..routing import Route
+    from ..events.route import Route
 
 __all__ = ["ASYNCAPI_VERSION", "build_asyncapi", "collect_operations"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing
 from typing import Annotated, Any, get_args, get_origin
 
-from ..params import Emits
+from .emits import Emits
 from .spec import camel_case, docstring
 
 __all__ = ["emitted_models", "rest_triggers"]

@@ -18,7 +18,7 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter
 
-from ..adapters import adapter_for
+from ..payloads.adapters import adapter_for
 from .spec import SchemaMode
 
 __all__ = ["REF_PREFIX", "SchemaSet", "is_nothing", "model_of", "type_repr", "union_members"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from ..routing import Route
+    from ..events.route import Route
 
 __all__ = [
     "NO_PAYLOAD",

@@ -1,19 +1,10 @@
-"""The built-in middleware stages and the base class for your own."""
+"""Middleware: the base class for your own, and the batteries (each in its own module, with its own
+extra: ``opentelemetry``, ``prometheus``, ``ratelimit``).
 
-from .base import InboundNext, Middleware, OutboundNext
-from .dependencies import DependenciesMiddleware
-from .exceptions import ExceptionMiddleware
-from .logging import LoggingMiddleware
-from .naming import NamingMiddleware
-from .validation import ValidationMiddleware
+The built-in stages (naming, logging, exceptions, validation, dependencies) are not middleware you
+add: every stack has them, configured through ``wrap()`` (see ``zndraw_socketio.stages``).
+"""
 
-__all__ = [
-    "DependenciesMiddleware",
-    "ExceptionMiddleware",
-    "InboundNext",
-    "LoggingMiddleware",
-    "Middleware",
-    "NamingMiddleware",
-    "OutboundNext",
-    "ValidationMiddleware",
-]
+from .base import InboundNext, InboundNextSync, Middleware, OutboundNext, OutboundNextSync
+
+__all__ = ["InboundNext", "InboundNextSync", "Middleware", "OutboundNext", "OutboundNextSync"]

@@ -6,14 +6,14 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from .._drive import drive
-from ..context import InboundContext, OutboundContext
+from ..events.context import InboundContext, OutboundContext
+from ..events.drive import drive
 
 if TYPE_CHECKING:
     from ..asyncapi.spec import OperationSpec
-    from ..routing import Route
+    from ..events.route import Route
 
-__all__ = ["InboundNext", "Middleware", "OutboundNext", "Stage", "hook_of"]
+__all__ = ["InboundNext", "InboundNextSync", "Middleware", "OutboundNext", "OutboundNextSync", "hook_of"]
 
 InboundNext = Callable[[InboundContext], Awaitable[Any]]
 OutboundNext = Callable[[OutboundContext], Awaitable[Any]]
@@ -145,20 +145,3 @@ def hook_of(step: Callable[..., Any] | None) -> tuple[Callable[..., Any], Callab
 def _overrides(cls: type, hook: str) -> bool:
     """True when ``cls`` overrides ``Middleware``'s pass-through ``hook``."""
     return getattr(cls, hook) is not getattr(Middleware, hook)
-
-
-class Stage(Middleware):
-    """A built-in stage of every stack (naming, logging, exceptions, validation, dependencies).
-
-    Each one states, per route, what it does as precomputed pieces that the chain compiler
-    reads (its ``plan`` methods); it never runs as a user middleware, and adding one as such is
-    refused: it is already in the stack, configured through the wrapper.
-    """
-
-    def wrap_inbound(self, route: Route, call_next: InboundNext) -> InboundNext:
-        """Built-in stages are compiled into the entry, not composed as steps."""
-        raise TypeError(f"{type(self).__name__} is a built-in stage; the chain compiler runs it")
-
-    def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
-        """Built-in stages are compiled into the sender, not composed as steps."""
-        raise TypeError(f"{type(self).__name__} is a built-in stage; the chain compiler runs it")

@@ -26,13 +26,13 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from ..context import target_of
-from ..problems import ProblemDetail, ProblemDetailError
+from ..events.context import target_of
+from ..payloads.problems import ProblemDetail, ProblemDetailError
 from .base import InboundNext, Middleware, OutboundNext
 
 if TYPE_CHECKING:
-    from ..context import InboundContext, OutboundContext
-    from ..routing import Route
+    from ..events.context import InboundContext, OutboundContext
+    from ..events.route import Route
 
 __all__ = ["DURATION_BUCKETS", "OpenTelemetryMiddleware"]
 

@@ -38,14 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..context import namespace_of
-from ..names import get_event_name
-from ..problems import ProblemDetail
+from ..events.context import namespace_of
+from ..events.names import get_event_name
+from ..payloads.problems import ProblemDetail
 from .base import InboundNext, Middleware, OutboundNext
 
 if TYPE_CHECKING:
-    from ..context import InboundContext, OutboundContext
-    from ..routing import Route
+    from ..events.context import InboundContext, OutboundContext
+    from ..events.route import Route
 
 __all__ = ["DURATION_BUCKETS", "PAYLOAD_BUCKETS", "PrometheusMiddleware"]
 

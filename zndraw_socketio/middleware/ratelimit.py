@@ -19,14 +19,14 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from .._drive import ready
-from ..context import InboundContext
-from ..problems import http_problem
+from ..events.context import InboundContext
+from ..events.drive import ready
+from ..payloads.problems import http_problem
 from .base import InboundNext, InboundNextSync, Middleware
 from .buckets import MemoryBackend, RedisBackend
 
 if TYPE_CHECKING:
-    from ..routing import Route
+    from ..events.route import Route
 
 __all__ = ["MemoryBackend", "RateLimitMiddleware", "RedisBackend", "connection_key", "parse_rate"]
 

@@ -1,0 +1,315 @@
+"""The inbound compiler: one entry per route, built once from the stages' pieces.
+
+This module is the only place that holds the inbound control flow. Each built-in stage states at
+registration what it does for a route (``stages/validation.py``: how the payload is
+converted; ``stages/dependencies.py``: the compiled resolvers; ``stages/exceptions.py``:
+how a result becomes the reply and what an exception becomes; ``stages/logging.py``: the
+logger and how the event's keys are bound), and ``compile_inbound`` puts the pieces into one
+skeleton:
+
+    bind keys -> [user middleware ->] validate -> solve -> call -> encode
+              -> on error: exception handler or problem reply -> log -> unbind
+
+There is one copy of that skeleton (``entry``). What differs between routes is chosen when the
+route is compiled, from the same pieces: how python-socketio's arguments are read (``_splitter``:
+a server event's ``(sid, *payload)``, or the general shape of catch-alls, connect and disconnect)
+and the invoker (validate -> solve -> call, ``_invoker``: a lone model argument, a lone
+dependency, or the general solver). User middleware runs inside the skeleton, between the
+exception stage and validation. The event's context object is made once, by its constructor,
+only when something needs it (a user middleware, a context or request parameter, an override, an
+exception handler that may apply, a failure), and the same object reaches all of them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from asyncio import CancelledError
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from time import perf_counter
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..di.request import SioRequest, remember_auth
+from ..di.solver import Injection, Solver
+from ..events.context import InboundContext, payload_of
+from ..events.drive import drive
+from ..events.route import Route
+from ..middleware.base import InboundNext, Middleware, hook_of
+from ..payloads.fail_fast import note_payload
+from ..payloads.problems import CANCELLED_DETAIL, unavailable_problem
+from ..stages.logging import log_failed, log_ok
+from ..stages.stack import Stages
+from .capture import capturing, recording
+
+__all__ = ["Invoker", "compile_inbound"]
+
+Invoker = Callable[..., Awaitable[Any]]
+"""``await invoke(ctx, lead, payload)``: validate the payload, solve the dependencies, call the
+handler; ``ctx`` is ``None`` when nothing needs the event's context. ``invoke(ctx)`` reads ``lead``
+and ``payload`` from the context: the invoker is itself the innermost step of the user chain."""
+
+
+def compile_inbound(
+    route: Route,
+    stages: Stages,
+    user: tuple[Middleware, ...],
+    make_request: Callable[[InboundContext], SioRequest],
+    *,
+    is_async: bool,
+    sender: Any = None,
+) -> Callable[..., Any]:
+    """The callable python-socketio stores for ``route``: its whole inbound chain.
+
+    ``user`` is the global user middleware, outer to inner; the route's own follows it. On a
+    synchronous face the same entry is driven to completion synchronously. ``sender``: the
+    socketio object that sends the replies; while it sends with the wire codec, a reply of the
+    declared model is written as JSON text in one pydantic-core call (``codec.reply_renderer``).
+    """
+    namespace = route.namespace
+    replies = route.kind == "event"  # an event's handler answers; connect and disconnect do not
+    logger = stages.logging.new_logger()
+    # a test's capture_events() records the reply's data, not JSON text written for the codec
+    encoding = stages.exceptions.reply_encoder(route, None if capturing() else sender)
+    reply_model, dump, encode, mode = encoding.model, encoding.dump, encoding.encode, encoding.mode
+    fail = stages.exceptions.failure(route)
+    reported = stages.exceptions.reported
+    injection = stages.dependencies.injection(route)
+    invoke = _invoker(route, stages, injection, make_request)
+    chain = _user_chain(route, stages.user_layers(user, route), invoke)
+    overrides = stages.dependencies.overrides if injection is not None else {}
+    # the context is made for every event when a user middleware, a context or request parameter
+    # or an exception handler that may apply needs it (and while overrides are set), else only
+    # on the error path
+    contextual = (
+        chain is not None
+        or (injection is not None and injection.needs_context)
+        or stages.exceptions.may_handle(namespace)
+    )
+    run: Callable[[InboundContext], Awaitable[Any]] = chain or invoke
+    outer = hook_of(chain)  # the outermost user hook, called in place: one frame less per event
+    outer_hook, outer_next = outer if outer is not None else (None, invoke)
+    split = _splitter(route)
+
+    async def failed(
+        log: Any,
+        ctx: InboundContext | None,
+        ev: str,
+        ns: str,
+        sid: Any,
+        lead: tuple[Any, ...],
+        payload: tuple[Any, ...],
+        start: float,
+        exc: Exception,
+    ) -> Any:
+        """The error path: the exception stage's reply (or refusal), logged."""
+        if ctx is None:
+            ctx = InboundContext(route, ev, ns, sid, lead, payload)
+        try:
+            reply = await fail(ctx, exc)
+        except BaseException as raised:
+            aborted(log, ctx, ev, sid, ns, start, raised)
+            raise
+        log_failed(log, ev, sid, ns, "in", start, ctx.error or exc, ctx.handled)
+        return reply
+
+    def aborted(
+        log: Any, ctx: InboundContext | None, ev: str, sid: Any, ns: str, start: float, exc: BaseException
+    ) -> None:
+        """The entry of an event that ended in an exception (a refusal, a cancellation)."""
+        handled = ctx is not None and ctx.handled
+        log_failed(log, ev, sid, ns, "in", start, reported(ctx, exc), handled)
+
+    def cancelled(
+        log: Any, ctx: InboundContext | None, ev: str, sid: Any, ns: str, start: float, exc: BaseException
+    ) -> Any:
+        """The end of an event handler that was cancelled (a shutdown past its grace period): its
+        dependencies are closed, it is logged without a traceback, and the caller gets the 503
+        problem detail, which python-socketio sends as the ack (it never re-raises the
+        cancellation of a handler: it would otherwise ack nothing)."""
+        aborted(log, ctx, ev, sid, ns, start, exc)
+        return unavailable_problem(ev, CANCELLED_DETAIL)
+
+    async def entry(*args: Any) -> Any:
+        """The one skeleton: bind -> run -> encode; error -> reply -> log; cancel -> 503; unbind."""
+        ev, ns, sid, lead, payload = split(args)
+        log = logger.log or logger.get()
+        token = logger.bind((ev, sid, ns))
+        start = perf_counter()
+        ctx = None
+        try:
+            if contextual or overrides:
+                ctx = InboundContext(route, ev, ns, sid, lead, payload)
+                result = await (run(ctx) if outer_hook is None else outer_hook(ctx, outer_next))
+            else:
+                result = await invoke(None, lead, payload)
+            reply = dump(result, mode=mode) if type(result) is reply_model else encode(result)
+        except Exception as exc:
+            return await failed(log, ctx, ev, ns, sid, lead, payload, start, exc)
+        except BaseException as exc:
+            if replies and isinstance(exc, CancelledError):
+                return cancelled(log, ctx, ev, sid, ns, start, exc)
+            aborted(log, ctx, ev, sid, ns, start, exc)
+            raise
+        finally:
+            logger.unbind(token)
+        if logger.debug:
+            log_ok(log, ev, sid, ns, "in", start)
+        return reply
+
+    if capturing():  # a test's capture_events() is open: the same entry, behind a recorder
+
+        def keys(*args: Any) -> tuple[str, str, Any, Any]:
+            ev, ns, sid, _, payload = split(args)
+            return ev, ns, sid, payload_of(payload)
+
+        recorded = recording("in", keys, entry)
+        return recorded if is_async else _driven(recorded)
+    return entry if is_async else _driven(entry)
+
+
+Split = Callable[[tuple[Any, ...]], tuple[str, str, Any, tuple[Any, ...], tuple[Any, ...]]]
+"""``split(args)``: python-socketio's arguments for a route as ``(event, namespace, sid, lead,
+payload)``; ``lead`` is what the handler gets before its payload (the sid, a catch-all's event)."""
+
+
+def _splitter(route: Route) -> Split:
+    """How ``route``'s entry reads python-socketio's arguments, chosen once for its shape."""
+    event, namespace = route.event, route.namespace
+    catch_event, catch_namespace = event == "*", namespace == "*"
+    lead, handler_lead = route.lead, route.handler_lead
+    has_sid = route.role == "server" and route.kind != "connect_error"
+    if has_sid and route.kind == "event" and not (catch_event or catch_namespace) and handler_lead == 1:
+        # the commonest call: a server event, ``(sid, *payload)``
+
+        def split_event(args: tuple[Any, ...]) -> Any:
+            return event, namespace, args[0], args[:1], args[1:]
+
+        return split_event
+    sid_at = catch_event + catch_namespace
+    records_auth = route.kind == "connect" and has_sid
+
+    def split(args: tuple[Any, ...]) -> Any:
+        ns = args[catch_event] if catch_namespace else namespace
+        if records_auth:  # kept per namespace, for SioRequest.auth in later events
+            remember_auth(args[lead - 1], ns, args[lead] if len(args) > lead else None)
+        return (
+            args[0] if catch_event else event,
+            ns,
+            args[sid_at] if has_sid else None,
+            args[:handler_lead],
+            args[lead:],
+        )
+
+    return split
+
+
+def _driven(entry: Callable[..., Any]) -> Callable[..., Any]:
+    """``entry`` for a synchronous face: the same coroutine, driven to completion at once."""
+
+    def sync_entry(*args: Any) -> Any:
+        return drive(entry(*args))
+
+    return sync_entry
+
+
+def _user_chain(route: Route, layers: tuple[Middleware, ...], invoke: Invoker) -> InboundNext | None:
+    """The user middleware composed around the invoker, outer to inner; ``None`` when no layer
+    has anything to do for ``route``."""
+    chain: InboundNext = invoke
+    for mw in reversed(layers):
+        chain = mw.wrap_inbound(route, chain)
+    return None if chain is invoke else chain
+
+
+def _invoker(
+    route: Route,
+    stages: Stages,
+    injection: Injection | None,
+    make_request: Callable[[InboundContext], SioRequest],
+) -> Invoker:
+    """validate -> solve -> call for ``route``, in the cheapest shape that fits it; every shape
+    calls the same pieces: the validation stage's converter (``single``: its validator of a lone
+    payload argument) and the dependency stage's solver."""
+    handler = route.handler
+    awaits = route.is_coroutine
+    convert = stages.validation.converter(route)
+    single = stages.validation.single(route)
+    annotation = route.params[0].annotation if single is not None else None
+    one_lead = route.handler_lead == 1
+
+    def validated(ctx: Any, payload: tuple[Any, ...]) -> Any:
+        """The one payload argument of a ``single`` route, validated (and noted when it fails)."""
+        if len(payload) != 1:
+            convert(payload)  # type: ignore[misc]  # raises the arity error
+        try:
+            value = single(payload[0])  # type: ignore[misc]  # only called when single is set
+        except ValidationError as exc:
+            note_payload(exc, annotation, payload[0])
+            raise
+        if ctx is not None:
+            ctx.values = (value,)
+        return value
+
+    if injection is None and single is not None and awaits:
+        # async def h(sid, data: Model): one validated argument, the handler's own coroutine
+        # returned, so no frame of ours is on the stack while it runs
+        def invoke_one(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
+            if lead is None:
+                lead, payload = ctx.lead, ctx.args
+            value = validated(ctx, payload)
+            if one_lead:  # the sid: cheaper than unpacking a tuple of one
+                return handler(lead[0], value)
+            return handler(*lead, value)
+
+        return invoke_one
+
+    overrides = injection.plans.overrides if injection is not None else {}
+    has_yield = injection is not None and injection.has_yield
+    static_solver = injection is not None and (injection.needs_context or injection.shared)
+    solve = injection.solve if injection is not None else None
+
+    async def invoke(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
+        """The general shape: every payload argument converted, dependencies solved if any."""
+        if lead is None:
+            lead, payload = ctx.lead, ctx.args
+        values = payload if convert is None else convert(payload)
+        if ctx is not None:
+            ctx.values = values
+        if solve is None:
+            result = handler(*lead, *values)
+            return await result if awaits or inspect.isawaitable(result) else result
+        if not (has_yield or overrides):
+            kwargs = await solve(Solver(ctx, make_request, None) if static_solver else None)
+            if ctx is not None:
+                ctx.kwargs = kwargs
+            result = handler(*lead, *values, **kwargs)
+            return await result if awaits or inspect.isawaitable(result) else result
+        async with AsyncExitStack() as stack:  # generator dependencies finish before the reply
+            kwargs = await solve(Solver(ctx, make_request, stack))
+            if ctx is not None:
+                ctx.kwargs = kwargs
+            result = handler(*lead, *values, **kwargs)
+            return await result if awaits or inspect.isawaitable(result) else result
+
+    if injection is None or injection.lone is None or single is None or not awaits:
+        return invoke
+    lone_name, resolve = injection.lone
+
+    async def invoke_lone(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
+        """``async def h(sid, data: Model, dep: Annotated[T, Depends(f)])``: one validated argument
+        and one dependency that needs neither the context nor a cache nor an exit stack."""
+        if overrides:  # read per event, as the solver does
+            return await invoke(ctx, lead, payload)
+        if lead is None:
+            lead, payload = ctx.lead, ctx.args
+        value = validated(ctx, payload)
+        kwargs = {lone_name: await resolve(None)}
+        if ctx is not None:
+            ctx.kwargs = kwargs
+        if one_lead:
+            return await handler(lead[0], value, **kwargs)
+        return await handler(*lead, value, **kwargs)
+
+    return invoke_lone

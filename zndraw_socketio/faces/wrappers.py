@@ -1,0 +1,265 @@
+"""The faces users hold: thin wrappers over one ``Core``, one per kind of socketio object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal, Self, TypeVar, overload
+
+import socketio
+from typing_extensions import TypeForm
+
+from ..events.route import Role
+from ..middleware.base import Middleware
+from ..transport.shutdown import drain, on_signals
+from ..transport.websocket_loop import install_client_loops, install_websocket_loop
+from ..transport.wire import install_codec
+from .base import AsyncSender, Face, Handlers, SyncSender
+
+Codec = Literal["pydantic"] | None
+"""``wrap(..., codec=...)``: ``"pydantic"`` (pydantic-core's JSON on the wire) or ``None``."""
+
+__all__ = [
+    "AsyncClientWrapper",
+    "AsyncManagerWrapper",
+    "AsyncServerWrapper",
+    "AsyncSimpleClientWrapper",
+    "ManagerWrapper",
+    "SimpleClientWrapper",
+    "SyncClientWrapper",
+    "SyncServerWrapper",
+    "wrap",
+]
+
+T = TypeVar("T")
+
+
+class _ServerFace(Handlers):
+    """What both server faces add: ``Depends(tsio)`` support and namespace registration."""
+
+    def __call__(self) -> Self:
+        """Return the wrapper itself, so that ``Depends(tsio)`` injects it into a FastAPI route."""
+        return self
+
+    def register_namespace(self, namespace_handler: Any) -> None:
+        """socketio's ``register_namespace``; its connect handler keeps ``request.auth`` working."""
+        self._core.register_namespace(namespace_handler)
+
+
+class AsyncServerWrapper(_ServerFace, AsyncSender):
+    """A typed face over ``socketio.AsyncServer``."""
+
+    async def shutdown(self, grace: float = 10.0) -> None:
+        """Shut down gracefully, then stop python-socketio's background tasks (its ``shutdown()``).
+
+        New events are answered with a 503 problem detail at once; the handlers already running
+        get ``grace`` seconds to finish and reply; the rest are cancelled, their ``yield``
+        dependencies closed, and their callers answered with the 503 while the connection is
+        open. Handlers that python-socketio runs inline (``async_handlers=False``) are not
+        waited for. Calling it again does nothing more.
+        """
+        if await drain(self.sio, grace):
+            await self.sio.shutdown()
+
+    def shutdown_on_signals(self, grace: float = 10.0) -> None:
+        """Run ``shutdown(grace)`` when SIGTERM or SIGINT arrives, then hand the signal to the
+        handler installed before (uvicorn's), so that in-flight handlers reply before uvicorn
+        closes the connections. Call it from the app's lifespan startup."""
+        on_signals(lambda: self.shutdown(grace))
+
+
+class AsyncClientWrapper(Handlers, AsyncSender):
+    """A typed face over ``socketio.AsyncClient``."""
+
+    _role: Role = "client"
+
+
+class SyncServerWrapper(_ServerFace, SyncSender):
+    """A typed face over ``socketio.Server``; handlers, dependencies and middleware hooks are sync."""
+
+
+class SyncClientWrapper(Handlers, SyncSender):
+    """A typed face over ``socketio.Client``; handlers, dependencies and middleware hooks are sync."""
+
+    _role: Role = "client"
+
+
+class AsyncSimpleClientWrapper(AsyncSender):
+    """A typed face over ``socketio.AsyncSimpleClient``; usable as ``async with``."""
+
+    _role: Role = "client"
+
+    @overload
+    async def receive(self, response_model: TypeForm[T], timeout: float | None = None) -> tuple[str, T]: ...
+
+    @overload
+    async def receive(self, response_model: None = None, timeout: float | None = None) -> tuple[str, Any]: ...
+
+    async def receive(self, response_model: Any = None, timeout: float | None = None) -> tuple[str, Any]:
+        """Wait for the next event and return ``(event, data)``, ``data`` validated against
+        ``response_model`` when given (``None`` for an event without arguments, a tuple for
+        several)."""
+        event, *args = await self.sio.receive(timeout=timeout)
+        return event, await self._core.receiver(response_model)(event, *args)
+
+    async def __aenter__(self) -> AsyncSimpleClientWrapper:
+        await self.sio.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.sio.__aexit__(*exc_info)
+
+
+class SimpleClientWrapper(SyncSender):
+    """A typed face over ``socketio.SimpleClient``; usable as ``with``."""
+
+    _role: Role = "client"
+
+    @overload
+    def receive(self, response_model: TypeForm[T], timeout: float | None = None) -> tuple[str, T]: ...
+
+    @overload
+    def receive(self, response_model: None = None, timeout: float | None = None) -> tuple[str, Any]: ...
+
+    def receive(self, response_model: Any = None, timeout: float | None = None) -> tuple[str, Any]:
+        """Wait for the next event and return ``(event, data)``, ``data`` validated against
+        ``response_model`` when given (``None`` for an event without arguments, a tuple for
+        several)."""
+        event, *args = self.sio.receive(timeout=timeout)
+        return event, self._core.receiver(response_model)(event, *args)
+
+    def __enter__(self) -> SimpleClientWrapper:
+        self.sio.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.sio.__exit__(*exc_info)
+
+
+class AsyncManagerWrapper(AsyncSender):
+    """A typed face over an async client manager (e.g. ``socketio.AsyncRedisManager(url,
+    write_only=True)``): a worker process emits typed events to clients on every server node."""
+
+
+class ManagerWrapper(SyncSender):
+    """A typed face over a client manager (e.g. ``socketio.RedisManager(url, write_only=True)``)."""
+
+
+_FACES: tuple[tuple[type, type[Face]], ...] = (
+    (socketio.AsyncServer, AsyncServerWrapper),
+    (socketio.AsyncClient, AsyncClientWrapper),
+    (socketio.Server, SyncServerWrapper),
+    (socketio.Client, SyncClientWrapper),
+    (socketio.AsyncSimpleClient, AsyncSimpleClientWrapper),
+    (socketio.SimpleClient, SimpleClientWrapper),
+    (socketio.AsyncManager, AsyncManagerWrapper),
+    (socketio.Manager, ManagerWrapper),
+)
+
+
+@overload
+def wrap(
+    sio: socketio.AsyncServer,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
+) -> AsyncServerWrapper: ...
+@overload
+def wrap(
+    sio: socketio.AsyncClient,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
+) -> AsyncClientWrapper: ...
+@overload
+def wrap(
+    sio: socketio.Server,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
+) -> SyncServerWrapper: ...
+@overload
+def wrap(
+    sio: socketio.Client,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
+) -> SyncClientWrapper: ...
+@overload
+def wrap(
+    sio: socketio.AsyncSimpleClient,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
+) -> AsyncSimpleClientWrapper: ...
+@overload
+def wrap(
+    sio: socketio.SimpleClient,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
+) -> SimpleClientWrapper: ...
+@overload
+def wrap(
+    sio: socketio.AsyncManager,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
+) -> AsyncManagerWrapper: ...
+@overload
+def wrap(
+    sio: socketio.Manager,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
+) -> ManagerWrapper: ...
+
+
+def wrap(
+    sio: Any,
+    *,
+    middleware: Iterable[Middleware] = (),
+    codec: Codec = "pydantic",
+    websocket_loop: bool = True,
+) -> Any:
+    """Wrap a python-socketio object in its typed face, with ``middleware`` installed.
+
+    Takes ``AsyncServer``, ``AsyncClient``, ``Server``, ``Client``, ``AsyncSimpleClient``,
+    ``SimpleClient`` and the client managers (``AsyncRedisManager(url, write_only=True)``...);
+    raises ``TypeError`` for anything else.
+
+    ``codec="pydantic"`` (the default) gives ``sio`` itself a socket.io packet class on
+    pydantic-core's JSON (and its client manager the same JSON): faster, and valid JSON on the
+    wire (``NaN`` and ``±Infinity`` are sent as ``null``); received payloads are bounded (nesting
+    and integer length), and an undecodable packet that asked for an ack is answered with a 400
+    problem detail. A serializer or ``json=`` module chosen for ``sio`` is kept. ``codec=None``
+    leaves python-socketio's codec as it is.
+
+    ``websocket_loop=True`` (the default) gives the engine.io server of an ``AsyncServer``, and the
+    engine.io client of an ``AsyncClient``, websocket loops that do what engine.io's own do but
+    await each packet in place, without a task and a timer per packet; ``False`` keeps
+    engine.io's loops (which the simple clients and the synchronous faces always keep).
+    """
+    if codec not in ("pydantic", None):
+        raise ValueError(f"codec must be 'pydantic' or None, got {codec!r}")
+    for kind, face in _FACES:
+        if isinstance(sio, kind):
+            wrapper = face(sio, middleware=middleware)
+            if codec == "pydantic":
+                install_codec(sio)
+            if websocket_loop and isinstance(sio, socketio.AsyncServer):
+                install_websocket_loop(sio.eio)
+            elif websocket_loop and isinstance(sio, socketio.AsyncClient):
+                install_client_loops(sio.eio)
+            return wrapper
+    raise TypeError(
+        "Expected socketio instance (AsyncServer, AsyncClient, Server, Client, AsyncSimpleClient, "
+        f"SimpleClient or a client manager), got {type(sio).__name__}"
+    )

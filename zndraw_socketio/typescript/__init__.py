@@ -1,0 +1,1 @@
+"""TypeScript contracts for socket.io-client, generated from the AsyncAPI document."""
