@@ -67,7 +67,7 @@ def compile_inbound(
     socketio object that sends the replies; while it sends with the wire codec, a reply of the
     declared model is written as JSON text in one pydantic-core call (``codec.reply_renderer``).
     """
-    namespace = route.namespace
+    event, namespace = route.event, route.namespace
     replies = route.kind == "event"  # an event's handler answers; connect and disconnect do not
     logger = stages.logging.new_logger()
     # a test's capture_events() records the reply's data, not JSON text written for the codec
@@ -133,7 +133,10 @@ def compile_inbound(
 
     async def entry(*args: Any) -> Any:
         """The one skeleton: bind -> run -> encode; error -> reply -> log; cancel -> 503; unbind."""
-        ev, ns, sid, lead, payload = split(args)
+        if split is None:  # a server event: (sid, *payload)
+            ev, ns, sid, lead, payload = event, namespace, args[0], args[:1], args[1:]
+        else:
+            ev, ns, sid, lead, payload = split(args)
         log = logger.log or logger.get()
         token = logger.bind((ev, sid, ns))
         start = perf_counter()
@@ -161,6 +164,8 @@ def compile_inbound(
     if capturing():  # a test's capture_events() is open: the same entry, behind a recorder
 
         def keys(*args: Any) -> tuple[str, str, Any, Any]:
+            if split is None:
+                return event, namespace, args[0], payload_of(args[1:])
             ev, ns, sid, _, payload = split(args)
             return ev, ns, sid, payload_of(payload)
 
@@ -174,19 +179,16 @@ Split = Callable[[tuple[Any, ...]], tuple[str, str, Any, tuple[Any, ...], tuple[
 payload)``; ``lead`` is what the handler gets before its payload (the sid, a catch-all's event)."""
 
 
-def _splitter(route: Route) -> Split:
-    """How ``route``'s entry reads python-socketio's arguments, chosen once for its shape."""
+def _splitter(route: Route) -> Split | None:
+    """How ``route``'s entry reads python-socketio's arguments, chosen once for its shape;
+    ``None`` for the commonest, a server event's ``(sid, *payload)``, which the entry reads in
+    place (one call less per event)."""
     event, namespace = route.event, route.namespace
     catch_event, catch_namespace = event == "*", namespace == "*"
     lead, handler_lead = route.lead, route.handler_lead
     has_sid = route.role == "server" and route.kind != "connect_error"
     if has_sid and route.kind == "event" and not (catch_event or catch_namespace) and handler_lead == 1:
-        # the commonest call: a server event, ``(sid, *payload)``
-
-        def split_event(args: tuple[Any, ...]) -> Any:
-            return event, namespace, args[0], args[:1], args[1:]
-
-        return split_event
+        return None
     sid_at = catch_event + catch_namespace
     records_auth = route.kind == "connect" and has_sid
 
@@ -239,31 +241,30 @@ def _invoker(
     annotation = route.params[0].annotation if single is not None else None
     one_lead = route.handler_lead == 1
 
-    def validated(ctx: Any, payload: tuple[Any, ...]) -> Any:
-        """The one payload argument of a ``single`` route, validated (and noted when it fails)."""
-        if len(payload) != 1:
-            convert(payload)  # type: ignore[misc]  # raises the arity error
-        try:
-            value = single(payload[0])  # type: ignore[misc]  # only called when single is set
-        except ValidationError as exc:
-            note_payload(exc, annotation, payload[0])
-            raise
-        if ctx is not None:
-            ctx.values = (value,)
-        return value
+    def one(target: Callable[..., Any]) -> Invoker:
+        """The invoker of a lone payload argument: validated by ``single``, then ``target(*lead,
+        value)`` returned as it is (no frame of ours stays on the stack while it runs)."""
 
-    if injection is None and single is not None and awaits:
-        # async def h(sid, data: Model): one validated argument, the handler's own coroutine
-        # returned, so no frame of ours is on the stack while it runs
         def invoke_one(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
             if lead is None:
                 lead, payload = ctx.lead, ctx.args
-            value = validated(ctx, payload)
+            if len(payload) != 1:
+                convert(payload)  # type: ignore[misc]  # raises the arity error
+            try:
+                value = single(payload[0])  # type: ignore[misc]  # one() is used when single is set
+            except ValidationError as exc:
+                note_payload(exc, annotation, payload[0])
+                raise
+            if ctx is not None:
+                ctx.values = (value,)
             if one_lead:  # the sid: cheaper than unpacking a tuple of one
-                return handler(lead[0], value)
-            return handler(*lead, value)
+                return target(lead[0], value)
+            return target(*lead, value)
 
         return invoke_one
+
+    if injection is None and single is not None and awaits:
+        return one(handler)  # async def h(sid, data: Model)
 
     overrides = injection.plans.overrides if injection is not None else {}
     has_yield = injection is not None and injection.has_yield
@@ -297,19 +298,18 @@ def _invoker(
         return invoke
     lone_name, resolve = injection.lone
 
-    async def invoke_lone(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
-        """``async def h(sid, data: Model, dep: Annotated[T, Depends(f)])``: one validated argument
-        and one dependency that needs neither the context nor a cache nor an exit stack."""
-        if overrides:  # read per event, as the solver does
-            return await invoke(ctx, lead, payload)
-        if lead is None:
-            lead, payload = ctx.lead, ctx.args
-        value = validated(ctx, payload)
-        kwargs = {lone_name: await resolve(None)}
-        if ctx is not None:
-            ctx.kwargs = kwargs
-        if one_lead:
-            return await handler(lead[0], value, **kwargs)
-        return await handler(*lead, value, **kwargs)
+    async def with_dependency(*args: Any) -> Any:
+        return await handler(*args, **{lone_name: await resolve(None)})
 
-    return invoke_lone
+    invoke_lone = one(with_dependency)
+
+    def invoke_lone_or_solve(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
+        """``async def h(sid, data: Model, dep: Annotated[T, Depends(f)])`` whose dependency needs
+        neither the context, a cache nor an exit stack: validated, then the dependency, then the
+        handler. With a context (a middleware, an override) the general solver runs, which
+        records ``ctx.kwargs`` and applies the overrides."""
+        if ctx is not None:
+            return invoke(ctx, lead, payload)
+        return invoke_lone(None, lead, payload)
+
+    return invoke_lone_or_solve
