@@ -1,4 +1,4 @@
-"""SPEC part 1 Emit / Call / union return types, end to end, in both directions."""
+"""The README's Emit / Call / union return types, end to end, in both directions."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def typed_server(shape: str = "default") -> AsyncServerWrapper:
-    """A server with the SPEC part 1 handlers."""
+    """A server with the README's handlers."""
     tsio = new_server(stack(shape))
 
     @tsio.on(Ping)

@@ -1,4 +1,4 @@
-"""The six faces (SPEC part 3, items 1 and 2) sending and receiving: typed ``emit`` and ``call``
+"""The six faces sending and receiving: typed ``emit`` and ``call``
 (models, unions, problem details), the log line of each event in and out, ``receive`` and the
 context managers of the simple clients, and the sync faces talking to each other under werkzeug.
 

@@ -1,4 +1,4 @@
-"""The handlers of the faces (SPEC part 3, items 1 and 2): typed replies, ``event`` naming, 422
+"""The handlers of the faces: typed replies, ``event`` naming, 422
 and 500 problem details, exception handlers, the middleware chain in and out (its order and a
 middleware answering by itself), sync dependencies, and per-event context under concurrency.
 

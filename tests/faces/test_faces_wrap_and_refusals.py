@@ -1,5 +1,5 @@
-"""What ``wrap()`` makes of each python-socketio type and what the faces refuse (SPEC part 3,
-items 1 and 2): the face per type, pass-through attributes, ``app`` and the AsyncAPI schema;
+"""What ``wrap()`` makes of each python-socketio type and what the faces refuse: the face
+per type, pass-through attributes, ``app`` and the AsyncAPI schema;
 the type errors for anything else, for middleware whose hooks would never run on a face, and for
 async handlers, dependencies and exception handlers on the sync faces.
 

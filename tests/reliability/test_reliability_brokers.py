@@ -1,4 +1,4 @@
-"""Reliability of scale-out under broker faults (SPEC part 3, item 7), over real sockets and brokers.
+"""Reliability of scale-out under broker faults, over real sockets and brokers.
 
 A broker (a private ``redis-server``, a private RabbitMQ node: ``tests/support/brokers.py``) is killed and
 started again while a node emits a numbered typed model to a room every 50 ms: emits never hang,

@@ -1,4 +1,4 @@
-"""Reliability under faults (SPEC part 3, item 4), over real sockets.
+"""Reliability under faults (bad input never leaves a caller waiting), over real sockets.
 
 - A client that disconnects while its slow handler runs: the handler finishes, nothing unhandled
   is logged, the server keeps serving, and the asyncio tasks return to their baseline.

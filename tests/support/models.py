@@ -20,13 +20,13 @@ class Pong(BaseModel):
 
 
 class ServerRequest(BaseModel):
-    """A request the server sends a client (SPEC part 1, union return types)."""
+    """A request the server sends a client (a reply declared as a union)."""
 
     query: str
 
 
 class ProblemDetail(BaseModel):
-    """RFC 9457 Problem Details, as SPEC part 1 has users declare it in their own code."""
+    """RFC 9457 Problem Details, as users declare it in their own code."""
 
     kind: Literal["error"] = "error"
     type: str = "about:blank"
@@ -37,7 +37,7 @@ class ProblemDetail(BaseModel):
 
 
 class Response(BaseModel):
-    """The success member of SPEC part 1's ``Response | ProblemDetail`` union."""
+    """The success member of the README's ``Response | ProblemDetail`` union."""
 
     kind: Literal["response"] = "response"
     data: str

@@ -1,4 +1,4 @@
-"""Scale-out (SPEC part 3, item 7): typed emits from any process reach clients on any server node.
+"""Scale-out: typed emits from any process reach clients on any server node.
 
 Two uvicorn servers share a Redis channel through python-socketio's ``AsyncRedisManager``; a
 typed client is connected to each. A worker that is not a server emits typed models through a

@@ -1,4 +1,4 @@
-"""Scale-out on two real engines (SPEC part 3, item 7): typed emits cross server processes.
+"""Scale-out on two real engines : typed emits cross server processes.
 
 For Redis (``socketio.AsyncRedisManager``) and RabbitMQ (``socketio.AsyncAioPikaManager``), each
 test starts two server processes (``tests/support/scale_out_node.py``) on a channel (for RabbitMQ: a
