@@ -55,13 +55,13 @@ def calls_per_event(direction: str, variant: str) -> float:
 # (direction, variant, reference, at most this many calls per event more than the reference)
 BUDGET = [
     ("inbound", "typed", "raw", 4),  # our entry, the invoker, the reply model's __init__, the guard
-    ("inbound", "mw1", "typed", 2),  # the middleware's hook and its call_next
-    ("inbound", "mw3", "typed", 6),
-    ("inbound", "dep1", "typed", 4),  # the dependency, its resolver, the lone-dependency invoker
-    ("inbound", "dep3", "typed", 10),
+    ("inbound", "mw1", "typed", 3),  # the middleware's hook, its step, the innermost call_next
+    ("inbound", "mw3", "typed", 7),
+    ("inbound", "dep1", "typed", 3),  # the dependency, and the step that solves it before the call
+    ("inbound", "dep3", "typed", 9),
     ("outbound", "typed", "raw", 2),
-    ("outbound", "mw1", "typed", 4),
-    ("outbound", "mw3", "typed", 10),
+    ("outbound", "mw1", "typed", 5),
+    ("outbound", "mw3", "typed", 11),
 ]
 
 

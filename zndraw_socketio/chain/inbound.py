@@ -13,7 +13,7 @@ skeleton:
 There is one copy of that skeleton (``entry``). What differs between routes is chosen when the
 route is compiled, from the same pieces: how python-socketio's arguments are read (``_splitter``:
 a server event's ``(sid, *payload)``, or the general shape of catch-alls, connect and disconnect)
-and the invoker (validate -> solve -> call, ``_invoker``: a lone model argument, a lone
+and the invoker (validate -> solve -> call, ``_invokers``: a lone model argument, a lone
 dependency, or the general solver). User middleware runs inside the skeleton, between the
 exception stage and validation. The event's context object is made once, by its constructor,
 only when something needs it (a user middleware, a context or request parameter, an override, an
@@ -45,10 +45,11 @@ from .capture import capturing, recording
 
 __all__ = ["Invoker", "compile_inbound"]
 
-Invoker = Callable[..., Awaitable[Any]]
+Invoker = Callable[[Any, tuple[Any, ...], tuple[Any, ...]], Any]
 """``await invoke(ctx, lead, payload)``: validate the payload, solve the dependencies, call the
-handler; ``ctx`` is ``None`` when nothing needs the event's context. ``invoke(ctx)`` reads ``lead``
-and ``payload`` from the context: the invoker is itself the innermost step of the user chain."""
+handler (``lead``: what the handler gets before its payload, the sid or a catch-all's event).
+``ctx`` is ``None`` when nothing needs the event's context; the result may be the handler's own
+coroutine, awaited by the caller."""
 
 
 def compile_inbound(
@@ -76,7 +77,7 @@ def compile_inbound(
     fail = stages.exceptions.failure(route)
     reported = stages.exceptions.reported
     injection = stages.dependencies.injection(route)
-    invoke = _invoker(route, stages, injection, make_request)
+    invoke, invoke_plain = _invokers(route, stages, injection, make_request)
     chain = _user_chain(route, stages.user_layers(user, route), invoke)
     overrides = stages.dependencies.overrides if injection is not None else {}
     # the context is made for every event when a user middleware, a context or request parameter
@@ -87,9 +88,8 @@ def compile_inbound(
         or (injection is not None and injection.needs_context)
         or stages.exceptions.may_handle(namespace)
     )
-    run: Callable[[InboundContext], Awaitable[Any]] = chain or invoke
     outer = hook_of(chain)  # the outermost user hook, called in place: one frame less per event
-    outer_hook, outer_next = outer if outer is not None else (None, invoke)
+    outer_hook, outer_next = outer if outer is not None else (None, None)
     split = _splitter(route)
 
     async def failed(
@@ -144,9 +144,14 @@ def compile_inbound(
         try:
             if contextual or overrides:
                 ctx = InboundContext(route, ev, ns, sid, lead, payload)
-                result = await (run(ctx) if outer_hook is None else outer_hook(ctx, outer_next))
+                if chain is None:
+                    result = await invoke(ctx, lead, payload)
+                elif outer_hook is None:
+                    result = await chain(ctx)
+                else:
+                    result = await outer_hook(ctx, outer_next)
             else:
-                result = await invoke(None, lead, payload)
+                result = await invoke_plain(None, lead, payload)
             reply = dump(result, mode=mode) if type(result) is reply_model else encode(result)
         except Exception as exc:
             return await failed(log, ctx, ev, ns, sid, lead, payload, start, exc)
@@ -218,22 +223,29 @@ def _driven(entry: Callable[..., Any]) -> Callable[..., Any]:
 
 def _user_chain(route: Route, layers: tuple[Middleware, ...], invoke: Invoker) -> InboundNext | None:
     """The user middleware composed around the invoker, outer to inner; ``None`` when no layer
-    has anything to do for ``route``."""
-    chain: InboundNext = invoke
+    has anything to do for ``route``. The innermost ``call_next(ctx)`` invokes the handler with
+    the context's arguments as the middleware left them."""
+
+    def innermost(ctx: InboundContext) -> Awaitable[Any]:
+        return invoke(ctx, ctx.lead, ctx.args)
+
+    chain: InboundNext = innermost
     for mw in reversed(layers):
         chain = mw.wrap_inbound(route, chain)
-    return None if chain is invoke else chain
+    return None if chain is innermost else chain
 
 
-def _invoker(
+def _invokers(
     route: Route,
     stages: Stages,
     injection: Injection | None,
     make_request: Callable[[InboundContext], SioRequest],
-) -> Invoker:
-    """validate -> solve -> call for ``route``, in the cheapest shape that fits it; every shape
-    calls the same pieces: the validation stage's converter (``single``: its validator of a lone
-    payload argument) and the dependency stage's solver."""
+) -> tuple[Invoker, Invoker]:
+    """validate -> solve -> call for ``route``, in the cheapest shapes that fit it: the invoker of
+    an event with its context, and that of one without (the same one unless a cheaper shape
+    applies only without a context). Every shape calls the same pieces: the validation stage's
+    converter (``single``: its validator of a lone payload argument) and the dependency stage's
+    solver."""
     handler = route.handler
     awaits = route.is_coroutine
     convert = stages.validation.converter(route)
@@ -245,9 +257,7 @@ def _invoker(
         """The invoker of a lone payload argument: validated by ``single``, then ``target(*lead,
         value)`` returned as it is (no frame of ours stays on the stack while it runs)."""
 
-        def invoke_one(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
-            if lead is None:
-                lead, payload = ctx.lead, ctx.args
+        def invoke_one(ctx: Any, lead: tuple[Any, ...], payload: tuple[Any, ...]) -> Any:
             if len(payload) != 1:
                 convert(payload)  # type: ignore[misc]  # raises the arity error
             try:
@@ -264,17 +274,16 @@ def _invoker(
         return invoke_one
 
     if injection is None and single is not None and awaits:
-        return one(handler)  # async def h(sid, data: Model)
+        invoke_one = one(handler)  # async def h(sid, data: Model)
+        return invoke_one, invoke_one
 
     overrides = injection.plans.overrides if injection is not None else {}
     has_yield = injection is not None and injection.has_yield
     static_solver = injection is not None and (injection.needs_context or injection.shared)
     solve = injection.solve if injection is not None else None
 
-    async def invoke(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
+    async def invoke(ctx: Any, lead: tuple[Any, ...], payload: tuple[Any, ...]) -> Any:
         """The general shape: every payload argument converted, dependencies solved if any."""
-        if lead is None:
-            lead, payload = ctx.lead, ctx.args
         values = payload if convert is None else convert(payload)
         if ctx is not None:
             ctx.values = values
@@ -295,21 +304,13 @@ def _invoker(
             return await result if awaits or inspect.isawaitable(result) else result
 
     if injection is None or injection.lone is None or single is None or not awaits:
-        return invoke
+        return invoke, invoke
+    # async def h(sid, data: Model, dep: Annotated[T, Depends(f)]) whose dependency needs neither
+    # the context, a cache nor an exit stack: without a context, validated, then the dependency,
+    # then the handler; with one (a middleware, an override) the general solver above
     lone_name, resolve = injection.lone
 
     async def with_dependency(*args: Any) -> Any:
         return await handler(*args, **{lone_name: await resolve(None)})
 
-    invoke_lone = one(with_dependency)
-
-    def invoke_lone_or_solve(ctx: Any, lead: Any = None, payload: Any = None) -> Any:
-        """``async def h(sid, data: Model, dep: Annotated[T, Depends(f)])`` whose dependency needs
-        neither the context, a cache nor an exit stack: validated, then the dependency, then the
-        handler. With a context (a middleware, an override) the general solver runs, which
-        records ``ctx.kwargs`` and applies the overrides."""
-        if ctx is not None:
-            return invoke(ctx, lead, payload)
-        return invoke_lone(None, lead, payload)
-
-    return invoke_lone_or_solve
+    return invoke, one(with_dependency)

@@ -94,22 +94,8 @@ def compile_outbound(
                 plans[type(event)] = (name, dumper[1])
         return name, payload
 
-    def deliver(
-        kind: Any, name: Any = None, payload: Any = None, kwargs: Any = None, response_model: Any = None
-    ) -> Any:
-        """serialise -> socketio -> validate the reply (a coroutine on async faces).
-
-        ``deliver(ctx)`` reads the arguments from an ``OutboundContext``: it is itself the innermost
-        step of the user chain."""
-        if name is None:
-            ctx = kind
-            kind, name, payload, kwargs, response_model = (
-                ctx.kind,
-                ctx.event,
-                ctx.data,
-                ctx.kwargs,
-                ctx.response_model,
-            )
+    def deliver(kind: Kind, name: str, payload: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
+        """serialise -> socketio -> validate the reply (a coroutine on async faces)."""
         plan = plans.get(type(payload))
         data = serialise(payload) if plan is None else plan[1](payload, mode="json")
         if kind == "emit":
@@ -127,7 +113,7 @@ def compile_outbound(
 
     chain = _user_chain(stages.user_layers(user), deliver, sync=not is_async)
     outer = hook_of(chain)  # the outermost user hook, called in place by send
-    outer_hook, outer_next = outer if outer is not None else (None, deliver)
+    outer_hook, outer_next = outer if outer is not None else (None, None)
 
     async def send(kind: Kind, event: Any, data: Any, kwargs: dict[str, Any], response_model: Any) -> Any:
         if logger.log is None:
@@ -212,11 +198,16 @@ def _recorded(sio: Any, emit: Any, call: Any) -> tuple[Any, Any, bool, bool]:
 def _user_chain(
     user: tuple[Middleware, ...], deliver: Callable[..., Any], *, sync: bool
 ) -> OutboundNext | None:
-    """The user middleware composed around ``deliver``; ``None`` when none has an outbound hook."""
-    chain: OutboundNext = deliver
+    """The user middleware composed around ``deliver``; ``None`` when none has an outbound hook.
+    The innermost ``call_next(ctx)`` delivers the context's event as the middleware left it."""
+
+    def innermost(ctx: OutboundContext) -> Any:
+        return deliver(ctx.kind, ctx.event, ctx.data, ctx.kwargs, ctx.response_model)
+
+    chain: OutboundNext = innermost
     for mw in reversed(user):
         chain = mw.wrap_outbound(chain, sync=sync)
-    return None if chain is deliver else chain
+    return None if chain is innermost else chain
 
 
 async def _replied(sent: Any, check: Callable[[Any], Any] | None, is_async: bool) -> Any:
