@@ -22,6 +22,8 @@ from .faces.wrappers import (
 from .middleware import InboundNext, InboundNextSync, Middleware, OutboundNext, OutboundNextSync
 from .payloads.problems import ProblemDetail, ProblemDetailError
 from .stages.logging import merge_sio_context
+from .transport.bounds import Bounds
+from .transport.patches import PatchState
 
 __version__ = "0.2.0.dev0"
 
@@ -30,6 +32,7 @@ __all__ = [
     "AsyncManagerWrapper",
     "AsyncServerWrapper",
     "AsyncSimpleClientWrapper",
+    "Bounds",
     "Depends",
     "Emits",
     "EventContext",
@@ -43,6 +46,7 @@ __all__ = [
     "OutboundContext",
     "OutboundNext",
     "OutboundNextSync",
+    "PatchState",
     "ProblemDetail",
     "ProblemDetailError",
     "Route",

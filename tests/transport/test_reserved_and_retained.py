@@ -14,7 +14,7 @@ from socketio import packet
 from tests.support.faces_support import serve_wsgi
 from tests.support.helpers import TIMEOUT, Inbox, asgi_app, connected, new_server
 from zndraw_socketio import wrap
-from zndraw_socketio.di.request import AUTH_KEY
+from zndraw_socketio.events.auth import AUTH_KEY
 from zndraw_socketio.transport.guards import CLIENT_RESERVED
 
 if TYPE_CHECKING:

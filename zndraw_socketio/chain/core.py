@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..di.request import SioRequest, forget_auth_on_leave, remember_auth
+from ..di.request import SioRequest
+from ..events.auth import remember_auth
 from ..events.context import InboundContext, payload_of
 from ..events.route import Role, Route
 from ..middleware.base import Middleware
 from ..payloads.adapters import memoised
 from ..stages.exceptions import ExceptionHandler, ExceptionHandlers
 from ..stages.stack import Stages, checked_user_middleware
-from ..transport.guards import guard_reserved_events, guard_simple_client
-from ..transport.publishing import watch_publishes
+from ..transport.patches import PatchState
 from .capture import watch
 from .inbound import compile_inbound
 from .outbound import Send, compile_outbound, to_and_room_positional
@@ -32,9 +32,16 @@ class Core:
     """
 
     def __init__(
-        self, sio: Any, role: Role, middleware: Iterable[Middleware] = (), *, is_async: bool = True
+        self,
+        sio: Any,
+        role: Role,
+        middleware: Iterable[Middleware] = (),
+        *,
+        is_async: bool = True,
+        patches: Mapping[str, PatchState] | None = None,
     ) -> None:
         self.sio = sio
+        self.patches: dict[str, PatchState] = dict(patches or {})
         self.role: Role = role
         self.is_async = is_async
         self.app: Any = None
@@ -46,17 +53,14 @@ class Core:
         self._auth_recorders: dict[str, Callable[..., Any]] = {}
         self._receivers: dict[Any, Callable[..., Any]] = {}
         self._direct = is_async and role == "server"
-        self._positional = self._direct and to_and_room_positional(sio.emit)
+        self._positional = self._direct and self.active("manager_emit") and to_and_room_positional(sio.emit)
         self.send: Send = self._compile_outbound()
-        if hasattr(sio, "_handle_event"):  # servers and clients, not managers or simple clients
-            guard_reserved_events(sio, role, is_async)
-            if role == "server":
-                forget_auth_on_leave(sio)
-        elif hasattr(sio, "client_class"):  # a simple client: the client it makes on connect()
-            guard_simple_client(sio)
-        if role == "server":  # a server's client manager, or a worker's write-only manager itself
-            watch_publishes(getattr(sio, "manager", sio))
         watch(self)  # composed again when a test's capture_events() opens or closes
+
+    def active(self, patch: str) -> bool:
+        """True when the named patch (see ``transport.registry``) is installed on this object."""
+        state = self.patches.get(patch)
+        return state is not None and state.active
 
     # -- the stack -----------------------------------------------------------------------------
     @property
@@ -96,6 +100,7 @@ class Core:
             is_async=self.is_async,
             direct=self._direct,
             positional=self._positional,
+            future_call=self.active("future_call"),
         )
 
     # -- inbound -------------------------------------------------------------------------------
@@ -129,12 +134,12 @@ class Core:
             sio.on("connect", recorder, namespace=ns)
 
     def _has_connect(self, ns: str) -> bool:
-        handlers = self.sio.handlers
+        handlers = getattr(self.sio, "handlers", {})
         return (
             "connect" in handlers.get(ns, {})
             or "connect" in handlers.get("*", {})
-            or ns in self.sio.namespace_handlers
-            or "*" in self.sio.namespace_handlers
+            or ns in getattr(self.sio, "namespace_handlers", {})
+            or "*" in getattr(self.sio, "namespace_handlers", {})
         )
 
     def drop_auth_recorders(self, ns: str) -> None:

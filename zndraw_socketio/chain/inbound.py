@@ -31,8 +31,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..di.request import SioRequest, remember_auth
+from ..di.request import SioRequest
 from ..di.solver import Injection, Solver
+from ..events.auth import remember_auth
 from ..events.context import InboundContext, payload_of
 from ..events.drive import drive
 from ..events.route import Route

@@ -28,6 +28,7 @@ from ..stages.logging import log_failed, log_ok
 from ..stages.stack import Stages
 from ..stages.validation import response_validator, serialise
 from ..transport.acks import awaiting_call
+from ..transport.buffers import volatile_kwargs
 from .capture import capturing, recording
 
 __all__ = ["Kind", "Send", "compile_outbound", "to_and_room_positional"]
@@ -45,6 +46,7 @@ def compile_outbound(
     is_async: bool,
     direct: bool,
     positional: bool = False,
+    future_call: bool = False,
 ) -> Send:
     """The sender of a wrapper over ``sio``, with ``user`` middleware (outer to inner).
 
@@ -55,12 +57,14 @@ def compile_outbound(
     the entry it would log is a filtered debug one, and anything that fails before socketio's
     coroutine exists goes the general way, which raises it on await and logs it.
     ``positional``: ``emit`` takes ``to`` and ``room`` by position (see
-    ``to_and_room_positional``).
+    ``to_and_room_positional``); it also hands ``emit(model, to=sid)`` to the client manager
+    (the ``manager_emit`` patch). ``future_call``: ``call`` waits on one future (the
+    ``future_call`` patch, ``transport.acks``).
     """
     logger = stages.logging.new_logger()
     outbound_name = stages.naming.outbound_name
     raw_emit = sio.emit
-    raw_call = awaiting_call(sio) or getattr(sio, "call", None)
+    raw_call = (awaiting_call(sio) if future_call else None) or getattr(sio, "call", None)
     if capturing():  # a test's capture_events() is open: what reaches socketio is recorded
         raw_emit, raw_call, direct, positional = _recorded(sio, raw_emit, raw_call)
     # per model class sent so far: its event name (the naming stage's) and its bound serializer
@@ -104,6 +108,8 @@ def compile_outbound(
                     return emit_to(name, data, kwargs["to"])
                 if "room" in kwargs:
                     return raw_emit(name, data, None, kwargs["room"])
+            if "volatile" in kwargs:  # socket.io's volatile: skip the connections still sending
+                kwargs = volatile_kwargs(sio, kwargs)
             sent = raw_emit(name, data, **kwargs)
             return sent if is_async else ready(sent)
         if raw_call is None:

@@ -15,6 +15,8 @@ from ..events.drive import drive
 from ..events.route import Role, Route
 from ..middleware.base import Middleware
 from ..stages.exceptions import ExceptionHandler
+from ..transport.patches import Options, PatchState, install_patches
+from ..transport.registry import PATCHES
 
 __all__ = ["AsyncSender", "Face", "Handlers", "SyncSender"]
 
@@ -46,9 +48,14 @@ class Face:
     sio: Any
     """The wrapped python-socketio object, for anything the wrapper does not cover."""
 
-    def __init__(self, sio: Any, *, middleware: Iterable[Middleware] = ()) -> None:
+    def __init__(
+        self, sio: Any, *, middleware: Iterable[Middleware] = (), options: Options | None = None
+    ) -> None:
+        options = options if options is not None else Options()
+        patches = install_patches(sio, PATCHES, skipped=options.skipped, options=options)
         object.__setattr__(self, "sio", sio)
-        object.__setattr__(self, "_core", Core(sio, self._role, middleware, is_async=self._is_async))
+        core = Core(sio, self._role, middleware, is_async=self._is_async, patches=patches)
+        object.__setattr__(self, "_core", core)
 
     def __getattr__(self, name: str) -> Any:
         if name in _OWN or _dunder(name):  # not set yet (a copy being made): never the sio's
@@ -75,6 +82,13 @@ class Face:
     @app.setter
     def app(self, value: Any) -> None:
         self._core.app = value
+
+    @property
+    def patches(self) -> dict[str, PatchState]:
+        """Every patch of a python-socketio or python-engineio internal that applies to this
+        object, by name: ``active``, or off with the ``reason`` (switched off in ``wrap()``, or
+        its check found the upstream internal it needs missing; a warning said so then)."""
+        return dict(self._core.patches)
 
     @property
     def middleware(self) -> tuple[Middleware, ...]:

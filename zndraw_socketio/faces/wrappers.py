@@ -10,9 +10,10 @@ from typing_extensions import TypeForm
 
 from ..events.route import Role
 from ..middleware.base import Middleware
+from ..transport.bounds import Bounds
+from ..transport.patches import Options
+from ..transport.registry import patch_names
 from ..transport.shutdown import drain, on_signals
-from ..transport.websocket_loop import install_client_loops, install_websocket_loop
-from ..transport.wire import install_codec
 from .base import AsyncSender, Face, Handlers, SyncSender
 
 Codec = Literal["pydantic"] | None
@@ -57,7 +58,8 @@ class AsyncServerWrapper(_ServerFace, AsyncSender):
         open. Handlers that python-socketio runs inline (``async_handlers=False``) are not
         waited for. Calling it again does nothing more.
         """
-        if await drain(self.sio, grace):
+        patched = self._core.active("graceful_shutdown")  # else python-socketio's own, at once
+        if not patched or await drain(self.sio, grace):
             await self.sio.shutdown()
 
     def shutdown_on_signals(self, grace: float = 10.0) -> None:
@@ -163,6 +165,8 @@ def wrap(
     middleware: Iterable[Middleware] = (),
     codec: Codec = "pydantic",
     websocket_loop: bool = True,
+    bounds: Bounds | None = None,
+    skip_patches: Iterable[str] = (),
 ) -> AsyncServerWrapper: ...
 @overload
 def wrap(
@@ -171,6 +175,8 @@ def wrap(
     middleware: Iterable[Middleware] = (),
     codec: Codec = "pydantic",
     websocket_loop: bool = True,
+    bounds: Bounds | None = None,
+    skip_patches: Iterable[str] = (),
 ) -> AsyncClientWrapper: ...
 @overload
 def wrap(
@@ -179,6 +185,8 @@ def wrap(
     middleware: Iterable[Middleware] = (),
     codec: Codec = "pydantic",
     websocket_loop: bool = True,
+    bounds: Bounds | None = None,
+    skip_patches: Iterable[str] = (),
 ) -> SyncServerWrapper: ...
 @overload
 def wrap(
@@ -187,6 +195,8 @@ def wrap(
     middleware: Iterable[Middleware] = (),
     codec: Codec = "pydantic",
     websocket_loop: bool = True,
+    bounds: Bounds | None = None,
+    skip_patches: Iterable[str] = (),
 ) -> SyncClientWrapper: ...
 @overload
 def wrap(
@@ -195,6 +205,8 @@ def wrap(
     middleware: Iterable[Middleware] = (),
     codec: Codec = "pydantic",
     websocket_loop: bool = True,
+    bounds: Bounds | None = None,
+    skip_patches: Iterable[str] = (),
 ) -> AsyncSimpleClientWrapper: ...
 @overload
 def wrap(
@@ -203,6 +215,8 @@ def wrap(
     middleware: Iterable[Middleware] = (),
     codec: Codec = "pydantic",
     websocket_loop: bool = True,
+    bounds: Bounds | None = None,
+    skip_patches: Iterable[str] = (),
 ) -> SimpleClientWrapper: ...
 @overload
 def wrap(
@@ -211,6 +225,8 @@ def wrap(
     middleware: Iterable[Middleware] = (),
     codec: Codec = "pydantic",
     websocket_loop: bool = True,
+    bounds: Bounds | None = None,
+    skip_patches: Iterable[str] = (),
 ) -> AsyncManagerWrapper: ...
 @overload
 def wrap(
@@ -219,7 +235,18 @@ def wrap(
     middleware: Iterable[Middleware] = (),
     codec: Codec = "pydantic",
     websocket_loop: bool = True,
+    bounds: Bounds | None = None,
+    skip_patches: Iterable[str] = (),
 ) -> ManagerWrapper: ...
+
+
+def _checked_names(names: Iterable[str]) -> list[str]:
+    known = patch_names()
+    names = [names] if isinstance(names, str) else list(names)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown patch names {unknown!r}; the patches are {list(known)!r}")
+    return names
 
 
 def wrap(
@@ -228,6 +255,8 @@ def wrap(
     middleware: Iterable[Middleware] = (),
     codec: Codec = "pydantic",
     websocket_loop: bool = True,
+    bounds: Bounds | None = None,
+    skip_patches: Iterable[str] = (),
 ) -> Any:
     """Wrap a python-socketio object in its typed face, with ``middleware`` installed.
 
@@ -246,19 +275,27 @@ def wrap(
     engine.io client of an ``AsyncClient``, websocket loops that do what engine.io's own do but
     await each packet in place, without a task and a timer per packet; ``False`` keeps
     engine.io's loops (which the simple clients and the synchronous faces always keep).
+
+    ``bounds`` (``Bounds()`` by default) limits what a peer can make ``sio`` hold: binary
+    attachments per packet, their bytes and waiting time, and each websocket connection's
+    outbound buffer. Every use of a python-socketio or python-engineio internal is a named patch,
+    checked here against what is installed (``tsio.patches`` says which are active);
+    ``skip_patches`` names patches to leave out, and a patch whose check fails is left out with
+    one warning. A mock with ``spec=`` gets none of them.
     """
     if codec not in ("pydantic", None):
         raise ValueError(f"codec must be 'pydantic' or None, got {codec!r}")
+    skipped = {name: "switched off with wrap(skip_patches=...)" for name in _checked_names(skip_patches)}
+    if codec is None:
+        skipped["codec"] = "switched off with wrap(codec=None)"
+    if not websocket_loop:
+        skipped["server_websocket_loop"] = skipped["client_websocket_loop"] = (
+            "switched off with wrap(websocket_loop=False)"
+        )
+    options = Options(bounds=bounds if bounds is not None else Bounds(), skipped=skipped)
     for kind, face in _FACES:
         if isinstance(sio, kind):
-            wrapper = face(sio, middleware=middleware)
-            if codec == "pydantic":
-                install_codec(sio)
-            if websocket_loop and isinstance(sio, socketio.AsyncServer):
-                install_websocket_loop(sio.eio)
-            elif websocket_loop and isinstance(sio, socketio.AsyncClient):
-                install_client_loops(sio.eio)
-            return wrapper
+            return face(sio, middleware=middleware, options=options)
     raise TypeError(
         "Expected socketio instance (AsyncServer, AsyncClient, Server, Client, AsyncSimpleClient, "
         f"SimpleClient or a client manager), got {type(sio).__name__}"

@@ -31,6 +31,7 @@ locks (a synchronous face, whose handlers may run in threads, takes one lock per
 from __future__ import annotations
 
 import threading
+import weakref
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from time import perf_counter
@@ -41,6 +42,7 @@ from pydantic import BaseModel
 from ..events.context import namespace_of
 from ..events.names import get_event_name
 from ..payloads.problems import ProblemDetail
+from ..transport.buffers import overflow_listeners
 from .base import InboundNext, Middleware, OutboundNext
 
 if TYPE_CHECKING:
@@ -121,7 +123,16 @@ class PrometheusMiddleware(Middleware):
         self._out_cache: dict[tuple[str, str], _Series] = {}
         self._tracked: list[Any] = []
         self._lock = threading.Lock()
+        self.overflows = 0  # connections disconnected for a full outbound buffer (see Bounds)
         self.registry.register(_Collector(self))
+        listener = weakref.WeakMethod(self._overflowed)
+        overflow_listeners.append(
+            lambda socket, buffered: (method := listener()) and method(socket, buffered)
+        )
+
+    def _overflowed(self, socket: Any, buffered: int) -> None:
+        with self._lock:
+            self.overflows += 1
 
     # -- labels --------------------------------------------------------------------------------
     def _series_for(self, direction: str, namespace: str, event: str) -> _Series:
@@ -313,6 +324,18 @@ class PrometheusMiddleware(Middleware):
         return f"PrometheusMiddleware(prefix={self.prefix!r})"
 
 
+def _counting(middleware: weakref.ref[PrometheusMiddleware]) -> Any:
+    """The overflow listener of one middleware, holding it weakly."""
+
+    def overflowed(socket: Any, buffered: int) -> None:
+        mw = middleware()
+        if mw is not None:
+            with mw._lock:
+                mw.overflows += 1
+
+    return overflowed
+
+
 def _record(series: _Series, elapsed: float, failed: bool, bounds: tuple[float, ...], running: int) -> None:
     """One event done: its outcome, its duration, and (``running`` 1, inbound) one fewer in progress."""
     series.in_progress -= running
@@ -343,7 +366,7 @@ class _Collector:
                 (s, s.ok, s.error, s.in_progress, list(s.buckets), s.sum, list(s.payload), s.payload_sum)
                 for s in series
             ]
-        events, durations, in_progress, payloads, connections = self._families()
+        events, durations, in_progress, payloads, connections, overflows = self._families()
         for s, ok, error, running, buckets, total, payload, payload_sum in snapshot:
             labels = [s.direction, s.namespace, s.event]
             events.add_metric([*labels, "ok"], ok)
@@ -355,9 +378,10 @@ class _Collector:
                 payloads.add_metric(labels, _cumulative(mw.payload_bounds, payload), payload_sum)
         for namespace, count in sorted(mw.connections().items()):
             connections.add_metric([namespace], count)
-        yield from (events, durations, in_progress, payloads, connections)
+        overflows.add_metric([], mw.overflows)
+        yield from (events, durations, in_progress, payloads, connections, overflows)
 
-    def _families(self) -> tuple[Any, Any, Any, Any, Any]:
+    def _families(self) -> tuple[Any, Any, Any, Any, Any, Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
         p = self.middleware.prefix
@@ -383,6 +407,11 @@ class _Collector:
                 labels=["direction", "namespace", "event"],
             ),
             GaugeMetricFamily(f"{p}_connections", "Open Socket.IO connections.", labels=["namespace"]),
+            CounterMetricFamily(
+                f"{p}_outbound_overflows",
+                "Connections disconnected because they did not read what was sent to them "
+                "(their outbound buffer went over Bounds.max_buffered_bytes).",
+            ),
         )
 
 

@@ -19,7 +19,9 @@ from typing import Any
 import socketio
 from socketio.exceptions import TimeoutError as CallTimeoutError
 
-__all__ = ["awaiting_call"]
+from .patches import takes
+
+__all__ = ["awaiting_call", "server_call_needs"]
 
 Call = Callable[..., Coroutine[Any, Any, Any]]
 
@@ -32,6 +34,20 @@ def awaiting_call(sio: Any) -> Call | None:
         return _server_call(sio)
     if isinstance(sio, socketio.AsyncClient) and kind.call is socketio.AsyncClient.call:
         return _client_call(sio)
+    return None
+
+
+def server_call_needs(sio: Any) -> str | None:
+    """What the future-based ``call`` needs (see ``patches.py``): an ``emit`` that takes the
+    callback and the arguments python-socketio's own ``call`` passes it."""
+    base = socketio.AsyncServer if isinstance(sio, socketio.AsyncServer) else socketio.AsyncClient
+    server = base is socketio.AsyncServer
+    wanted = ("callback", "room", "namespace", "ignore_queue") if server else ("callback", "namespace")
+    missing = takes(type(sio).emit, *wanted, what=f"{type(sio).__name__}.emit")
+    if missing is not None:
+        return missing
+    if base is socketio.AsyncServer and not hasattr(sio, "async_handlers"):
+        return "the server has no async_handlers"
     return None
 
 

@@ -20,6 +20,7 @@ import json as _stdlib_json
 import math
 import re
 from collections.abc import Callable
+from time import monotonic
 from typing import Any
 
 import engineio.json
@@ -40,7 +41,9 @@ __all__ = [
     "RenderedJson",
     "UndecodablePacket",
     "answer_undecodable",
+    "bounded_packet_class",
     "chosen_by_user",
+    "codec_needs",
     "is_default_json",
     "reply_renderer",
     "undecodable_problem",
@@ -185,12 +188,12 @@ def reply_renderer(model: type[BaseModel], dump: Callable[..., Any], sio: Any) -
     with ``PydanticPacket`` when the entry is compiled. The text is what ``dump`` and the codec
     write: the same serializer and options. A model whose schema asks for ``NaN`` and
     ``±Infinity`` as anything but ``null`` (``ser_json_inf_nan``) keeps ``dump``."""
-    if sio.packet_class is not PydanticPacket or _inf_nan_not_null(model.__pydantic_core_schema__):
+    if not _ours(getattr(sio, "packet_class", None)) or _inf_nan_not_null(model.__pydantic_core_schema__):
         return dump
     to_json_bytes = model.__pydantic_serializer__.to_json
 
     def render(value: Any, mode: str = "json") -> Any:
-        if sio.packet_class is PydanticPacket:
+        if _ours(sio.packet_class):
             try:
                 return RenderedJson(to_json_bytes(value).decode())
             except (PydanticSerializationError, ValueError):
@@ -243,26 +246,98 @@ class PydanticPacket(sio_packet.Packet):
         """True when ``data`` holds binary parts, found without recursion."""
         return _has_binary(data)
 
+    max_attachments: int | None = None
+    """Binary attachments one packet may announce (``None``: no bound); set per wrapped object."""
+    max_attachment_bytes: int | None = None
+    """Their total bytes (``None``: no bound)."""
+    attachment_timeout: float | None = None
+    """Seconds a partial binary packet may wait for its attachments (``None``: no bound)."""
+
     def decode(self, encoded_packet: Any) -> Any:
         """Decode ``encoded_packet``; ``UndecodablePacket`` (with the ack id, when one was read)
         for a packet that is not valid or is over the bounds."""
         try:
-            return super().decode(encoded_packet)
+            decoded = super().decode(encoded_packet)
         except (ValueError, TypeError, RecursionError) as exc:
             attachments = _announced_attachments(encoded_packet)
             raise UndecodablePacket(str(exc), self.id, self.namespace, attachments) from None
+        announced = decoded if isinstance(decoded, int) else 0  # __init__ stores it as attachment_count
+        if announced:
+            limit = self.max_attachments
+            if limit is not None and announced > limit:
+                raise UndecodablePacket(
+                    f"{announced} binary attachments announced, at most {limit} accepted",
+                    self.id,
+                    self.namespace,
+                    announced,
+                )
+            self._attachment_bytes = 0
+            self._started = monotonic()
+        return decoded
 
     def add_attachment(self, attachment: Any) -> Any:
-        """Add one binary attachment; ``UndecodablePacket`` when the packet has no room for it
-        or its placeholders do not match its attachments (a ``num`` that is not the index of
-        one), instead of python-socketio's own exception, which left the connection waiting for
-        attachments that never come."""
+        """Add one binary attachment; ``UndecodablePacket`` when the packet has no room for it,
+        its placeholders do not match its attachments (a ``num`` that is not the index of one),
+        or it is over the bounds (bytes, waiting time), instead of python-socketio's own
+        exception, which left the connection waiting for attachments that never come."""
+        left = self.attachment_count - len(self.attachments) - 1  # still to come after this one
+        limit, wait = self.max_attachment_bytes, self.attachment_timeout
+        if limit is not None:
+            total = getattr(self, "_attachment_bytes", 0) + len(attachment)
+            self._attachment_bytes = total
+            if total > limit:
+                raise UndecodablePacket(
+                    f"binary attachments over {limit} bytes", self.id, self.namespace, max(left, 0)
+                )
+        if wait is not None and monotonic() - getattr(self, "_started", monotonic()) > wait:
+            raise UndecodablePacket(
+                f"binary attachments still missing after {wait:g} s", self.id, self.namespace, max(left, 0)
+            )
         try:
             return super().add_attachment(attachment)
         except (ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:
             raise UndecodablePacket(
                 f"bad binary attachment: {exc!r}"[:200], self.id, self.namespace
             ) from None
+
+
+def bounded_packet_class(max_attachments: int, max_bytes: int, timeout: float) -> type[PydanticPacket]:
+    """``PydanticPacket`` with the binary bounds of one wrapped object (a class of its own, so
+    that python-socketio's and other objects' packets are not bounded by them)."""
+    return type(
+        "PydanticPacket",
+        (PydanticPacket,),
+        {
+            "__module__": __name__,
+            "__doc__": PydanticPacket.__doc__,
+            "max_attachments": max_attachments,
+            "max_attachment_bytes": max_bytes,
+            "attachment_timeout": timeout,
+        },
+    )
+
+
+def codec_needs(sio: Any) -> str | None:
+    """What the codec needs of ``sio`` (see ``patches.py``): ``None`` when it is all there."""
+    if hasattr(sio, "client_kwargs") and not hasattr(sio, "packet_class"):  # a simple client
+        return None if isinstance(sio.client_kwargs, dict) else "client_kwargs is not a dict"
+    if not hasattr(sio, "packet_class"):  # a client manager
+        return None
+    base = sio_packet.Packet
+    for name in ("decode", "add_attachment", "data_is_binary", "encode", "reconstruct_binary"):
+        if not hasattr(base, name):
+            return f"socketio.packet.Packet has no {name!r}"
+    if "attachment_count" not in base(sio_packet.EVENT, data=["x"]).__dict__:
+        return "socketio.packet.Packet keeps no attachment_count"
+    eio = getattr(sio, "eio", None)
+    handlers = getattr(eio, "handlers", None)
+    if not isinstance(handlers, dict) or "message" not in handlers or not hasattr(sio, "_binary_packet"):
+        return "the engine.io message handler or socketio's _binary_packet is not where it was"
+    return None
+
+
+def _ours(packet_class: Any) -> bool:
+    return isinstance(packet_class, type) and issubclass(packet_class, PydanticPacket)
 
 
 def _announced_attachments(encoded_packet: Any) -> int:

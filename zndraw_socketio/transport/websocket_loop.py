@@ -27,34 +27,79 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from engineio import base_client
 from engineio import packet as eio_packet
-from engineio.async_socket import AsyncSocket
 from engineio.exceptions import SocketIsClosedError, UnknownPacketError
 
-__all__ = ["install_client_loops", "install_websocket_loop", "serve_websocket"]
+from .buffers import bound_outbound, release, serving
+
+__all__ = [
+    "client_loop_needs",
+    "install_client_loops",
+    "install_websocket_loop",
+    "serve_websocket",
+    "server_loop_needs",
+]
 
 _INSTALLED = "_zndraw_websocket_loop"
-_OWN_HANDLER = AsyncSocket._websocket_handler
 
 
-def install_websocket_loop(eio: Any) -> None:
-    """Give the asyncio engine.io server ``eio`` the websocket loop of this module (once)."""
+def _own_handler() -> Any:
+    """engine.io's own server websocket handler, looked up when a loop is installed (never at
+    import: a rename upstream switches the patch off instead of breaking the import)."""
+    from engineio.async_socket import AsyncSocket
+
+    return AsyncSocket, AsyncSocket._websocket_handler
+
+
+def server_loop_needs(sio: Any) -> str | None:
+    """What ``install_websocket_loop`` needs of ``sio.eio`` and engine.io (see ``patches.py``)."""
+    try:
+        socket_class, _ = _own_handler()
+    except (ImportError, AttributeError) as exc:
+        return f"engine.io's AsyncSocket._websocket_handler is gone ({exc})"
+    eio = getattr(sio, "eio", None)
     drivers = getattr(eio, "_async", None)
-    if not isinstance(drivers, dict):  # pragma: no cover - every asyncio driver has a table
-        return
+    if not isinstance(drivers, dict) or "websocket" not in drivers:
+        return "the engine.io server has no _async driver table with a websocket factory"
+    for name in (
+        "reason",
+        "get_queue_empty_exception",
+        "ping_interval",
+        "ping_timeout",
+        "max_http_buffer_size",
+    ):
+        if not hasattr(eio, name):
+            return f"the engine.io server has no {name!r}"
+    for name in ("receive", "close", "send"):
+        if not hasattr(socket_class, name):
+            return f"engine.io's AsyncSocket has no {name!r}"
+    if "reason" not in inspect.signature(socket_class.close).parameters:
+        return "engine.io's AsyncSocket.close takes no reason"
+    return None
+
+
+def install_websocket_loop(eio: Any, options: Any = None) -> None:
+    """Give the asyncio engine.io server ``eio`` the websocket loop of this module (once), with
+    the outbound buffer bound of ``options.bounds`` (``Bounds()`` by default)."""
+    socket_class, own_handler = _own_handler()
+    bounds = getattr(options, "bounds", None)
+    limit = bounds.max_buffered_bytes if bounds is not None else None
+    drivers = eio._async
     factory = drivers.get("websocket")
     if factory is None or getattr(factory, _INSTALLED, False):
         return
 
     def websocket(handler: Callable[..., Any], server: Any) -> Any:
         socket = getattr(handler, "__self__", None)
-        if isinstance(socket, AsyncSocket) and getattr(handler, "__func__", None) is _OWN_HANDLER:
+        if isinstance(socket, socket_class) and getattr(handler, "__func__", None) is own_handler:
 
             async def serve(ws: Any) -> None:
+                bound_outbound(socket, limit)
                 await serve_websocket(socket, ws)
 
             handler = serve
@@ -101,6 +146,7 @@ async def serve_websocket(socket: Any, ws: Any) -> None:
         socket.upgraded = True
 
     writer = asyncio.ensure_future(_write(socket, ws))
+    serving(socket, writer)
     server.logger.info("%s: Upgrade to websocket successful", socket.sid)
     timeout = server.ping_interval + server.ping_timeout
     while True:
@@ -126,7 +172,7 @@ async def serve_websocket(socket: Any, ws: Any) -> None:
         except Exception:  # pragma: no cover - logged, and the connection goes on
             server.logger.exception("Unknown receive error")
     await socket.queue.put(None)  # the writer's signal to end
-    await writer
+    await asyncio.wait([writer])  # ended, or cancelled for a full outbound buffer
     await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
 
 
@@ -167,6 +213,7 @@ async def _write(socket: Any, ws: Any) -> None:
         try:
             for pkt in packets:
                 await ws.send(pkt.encode())
+                release(socket, pkt)
         except Exception:
             break
     await ws.close()
@@ -186,6 +233,27 @@ async def _settle() -> None:
     handle in place."""
     for _ in range(_SETTLE_TURNS):
         await asyncio.sleep(0)
+
+
+def client_loop_needs(sio: Any) -> str | None:
+    """What ``install_client_loops`` needs of ``sio.eio`` (see ``patches.py``)."""
+    eio = getattr(sio, "eio", None)
+    for name in (
+        "_read_loop_websocket",
+        "_write_loop",
+        "_receive_packet",
+        "_reset",
+        "_trigger_event",
+        "queue_empty",
+        "reason",
+        "state",
+        "current_transport",
+    ):
+        if not hasattr(eio, name):
+            return f"the engine.io client has no {name!r}"
+    if not hasattr(base_client, "connected_clients"):
+        return "engine.io's base_client keeps no connected_clients"
+    return None
 
 
 def install_client_loops(eio: Any) -> None:
