@@ -2,6 +2,7 @@
 
     python benchmarks/count_round_trip.py server typed
     python benchmarks/count_round_trip.py client raw_codec --round-trips 2000
+    python benchmarks/count_round_trip.py server raw typed --client node
 
 One ``e2e_server.py`` server of the variant (``raw``, ``raw_codec``, ``typed``,
 ``typed_engineio``) and one client of the same variant making sequential ``call()`` round trips,
@@ -12,6 +13,13 @@ trips run, and its counters are dumped (``callgrind_control -d``): the dump over
 instructions per round trip (the session ids are random). Needs ``valgrind``; about 45 s per
 variant for 2,000 round trips. Run it as a script (its directory is then on the import path, as
 the benchmark modules it uses expect).
+
+``--client node`` (server side only): the peer is the official JavaScript ``socket.io-client``
+(``node_client.cjs``, one connection making sequential ``emitWithAck`` calls, as
+``test_end_to_end_node.py`` does at N = 1), one node run per step: a warm-up run of 300 calls, then
+the counters zeroed, a run of ``--round-trips`` calls and a dump, then zeroed again, a run of none
+(the connection and its close alone) and a dump; the count per round trip is the difference of the
+two dumps over ``--round-trips``.
 """
 
 from __future__ import annotations
@@ -20,14 +28,17 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from e2e_server import production_logging
 from test_end_to_end import call_once, free_port, new_client
+from test_end_to_end_node import run_client
 
 _HERE = Path(__file__).resolve().parent
 
@@ -106,6 +117,52 @@ def count(side: str, variant: str, round_trips: int) -> int:
         return int(match.group(1)) // round_trips
 
 
+def _dumped_total(path: Path) -> int:
+    match = _TOTAL.search(path.read_text())
+    assert match is not None, f"no summary in {path}"
+    return int(match.group(1))
+
+
+def count_node(variant: str, round_trips: int) -> int:
+    """Instructions per round trip of the server process of ``variant``, node's client calling."""
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("--client node needs node (and `npm ci` in tests/typescript/node)")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        grind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p"]
+        server = subprocess.Popen(
+            [*grind, sys.executable, str(_HERE / "e2e_server.py"), variant, str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+
+        def control(flag: str) -> None:
+            time.sleep(1)  # the server done with the last close
+            subprocess.run(["callgrind_control", flag, str(server.pid)], check=True, capture_output=True)
+
+        try:
+            assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+            run_client(node, url, 1, 0, _WARM_UP)
+            control("-z")
+            run_client(node, url, 1, round_trips, 0)
+            control("-d")
+            control("-z")
+            run_client(node, url, 1, 0, 0)
+            control("-d")
+        finally:
+            server.terminate()
+            server.wait(60)
+        calls = _dumped_total(Path(f"{out}.{server.pid}.1"))
+        connection_alone = _dumped_total(Path(f"{out}.{server.pid}.2"))
+        return (calls - connection_alone) // round_trips
+
+
 def main() -> None:
     """Parse the command line and print the count."""
     if sys.argv[1:2] == ["--inside"]:
@@ -117,10 +174,21 @@ def main() -> None:
     parser.add_argument("side", choices=("server", "client"))
     parser.add_argument("variants", nargs="+", choices=("raw", "raw_codec", "typed", "typed_engineio"))
     parser.add_argument("--round-trips", type=int, default=2_000)
+    parser.add_argument(
+        "--client",
+        choices=("python", "node"),
+        default="python",
+        help="the peer: the variant's python-socketio client, or node's socket.io-client (server side only)",
+    )
     args = parser.parse_args()
+    if args.client == "node" and args.side != "server":
+        parser.error("--client node counts the server side only")
     for variant in args.variants:
-        per = count(args.side, variant, args.round_trips)
-        print(f"{args.side} {variant}: {per:,} instructions per round trip", flush=True)
+        if args.client == "node":
+            per, peer = count_node(variant, args.round_trips), " (node client)"
+        else:
+            per, peer = count(args.side, variant, args.round_trips), ""
+        print(f"{args.side} {variant}{peer}: {per:,} instructions per round trip", flush=True)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +68,13 @@ def logging_as_in_production() -> Iterator[None]:
         structlog.configure(**saved)
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, tuple[str, int]]]:
-    """One server process per variant: ``{variant: (url, pid)}``."""
+@contextmanager
+def server_processes(variants: Iterable[str]) -> Iterator[dict[str, tuple[str, int]]]:
+    """One ``e2e_server.py`` process per variant, each on a free port: ``{variant: (url, pid)}``."""
     started: dict[str, subprocess.Popen[str]] = {}
     urls: dict[str, tuple[str, int]] = {}
     try:
-        for variant in VARIANTS:
+        for variant in variants:
             port = free_port()
             process = subprocess.Popen(
                 [sys.executable, str(HERE / "e2e_server.py"), variant, str(port)],
@@ -89,6 +90,13 @@ def servers() -> Iterator[dict[str, tuple[str, int]]]:
         for process in started.values():
             process.terminate()
             process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, tuple[str, int]]]:
+    """One server process per variant: ``{variant: (url, pid)}``."""
+    with server_processes(VARIANTS) as urls:
+        yield urls
 
 
 def new_client(variant: str) -> Any:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SOCKET_IO_CLIENT = ROOT / "tests" / "typescript" / "node" / "node_modules" / "socket.io-client"
 
 
 def test_benchmarks_run_and_print_every_ratio() -> None:
@@ -67,6 +69,16 @@ def test_benchmarks_run_and_print_every_ratio() -> None:
         )
     for ratio in ("typed/raw", "typed/raw_codec", "typed_engineio/raw_codec"):
         assert out.count(f"  {ratio} round trips/s = ") == 2, ratio
+    # end to end from node's socket.io-client (skipped without node and socket.io-client, off CI)
+    if shutil.which("node") is not None and (SOCKET_IO_CLIENT / "package.json").is_file():
+        for n in (1, 20):
+            assert f"end to end from node's socket.io-client, N = {n} connections" in out, out[-3000:]
+        for variant in ("raw", "typed"):
+            rows = [line for line in out.splitlines() if line.strip().startswith(f"node:{variant} ")]
+            assert sum("round trips/s" in line and "p99" in line for line in rows) == 2, variant
+        ratios = [line for line in out.splitlines() if line.startswith("  node: typed / raw = ")]
+        assert len(ratios) == 2 and all("target >= 1.05: " in line for line in ratios), out[-3000:]
+        assert out.count("  node: server CPU per call, typed / raw = ") == 2, out[-3000:]
     # what a rejected payload costs beyond pydantic's validation (the 422 reply and its log entry)
     for case in ("wrong items", "extra keys", "both"):
         assert f"rejection, {case} (" in out, out[-3000:]

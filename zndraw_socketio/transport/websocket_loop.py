@@ -4,23 +4,24 @@ installed per instance.
 python-engineio's server (``AsyncSocket._websocket_handler`` and its writer) and client
 (``AsyncClient._read_loop_websocket`` and ``_write_loop``) wait for every packet read or written
 through ``asyncio.wait_for``, the server's reads through ``asyncio.ensure_future`` too. On Python
-3.11 each of those waits costs a task, a waiter future, a timer and one more turn of the event
-loop: about a fifth of a server's CPU time per round trip. The loops here do what engine.io's do,
-step for step, with the same timeouts, limits, flags, log lines and the same ``task_done``
-accounting of the queue, but await the transport and the queue directly, each under one
-``asyncio.timeout``. Two things differ, both for the better: the packets a client queues just
-before it closes (python-socketio's ``disconnect()`` queues a DISCONNECT) are sent, where
-engine.io's write loop woke too late to send them, so the server now hears "client disconnect"
-instead of "transport close"; and a frame that is no engine.io packet at all (empty, or not
-starting with a packet type) closes the connection with one warning and an immediate disconnect,
-where engine.io's server handler let the decoding error escape and left the session to its ping
-timeout.
+3.11 each of those waits costs a task, a waiter future, a timer and one more turn of the event loop:
+about a fifth of a server's CPU time per round trip. The loops here do what engine.io's do, step for
+step, with the same timeouts, limits, flags, log lines and the same ``task_done`` accounting of the
+queue, but await the transport and the queue directly: the client's loops each under one
+``asyncio.timeout``, the server's under one timer per timeout period (``_Watch``), since arming a
+timer per packet is itself a tenth of a server's round trip. Two things differ, both for the better:
+the packets a client queues just before it closes (python-socketio's ``disconnect()`` queues a
+DISCONNECT) are sent, where engine.io's write loop woke too late to send them, so the server now
+hears "client disconnect" instead of "transport close"; and a frame that is no engine.io packet at
+all (empty, or not starting with a packet type) closes the connection with one warning and an
+immediate disconnect, where engine.io's server handler let the decoding error escape and left the
+session to its ping timeout.
 
 Only the engine.io object given changes. ``install_websocket_loop(eio)``: the server's ``_async``
 driver table becomes a copy whose ``websocket`` factory hands ``serve_websocket`` instead of the
 socket's own handler to the driver's websocket class (ASGI, aiohttp, tornado, sanic: unchanged).
-``install_client_loops(eio)``: the client's two loop methods are shadowed on the instance; its
-write loop over long-polling stays engine.io's.
+``install_client_loops(eio)``: the client's two loop methods are shadowed on the instance; its write
+loop over long-polling stays engine.io's.
 """
 
 from __future__ import annotations
@@ -148,13 +149,15 @@ async def serve_websocket(socket: Any, ws: Any) -> None:
     writer = asyncio.ensure_future(_write(socket, ws))
     serving(socket, writer)
     server.logger.info("%s: Upgrade to websocket successful", socket.sid)
-    timeout = server.ping_interval + server.ping_timeout
+    watch = _Watch(server.ping_interval + server.ping_timeout)
     while True:
+        watch.wait()
         try:
-            async with asyncio.timeout(timeout):
-                data = await _received(ws, server)
-        except (Exception, asyncio.CancelledError):  # a timeout, a closed transport, a packet
-            break  # over the size limit; a cancellation ends the handler the same way
+            data = await _received(ws, server)
+        except (Exception, asyncio.CancelledError):  # silent too long, a closed transport, a
+            break  # packet over the size limit; a cancellation ends the handler the same way
+        finally:
+            watch.waiting = False
         if data is None:  # closed by the client
             break
         try:
@@ -171,9 +174,44 @@ async def serve_websocket(socket: Any, ws: Any) -> None:
             break
         except Exception:  # pragma: no cover - logged, and the connection goes on
             server.logger.exception("Unknown receive error")
+    watch.stop()
     await socket.queue.put(None)  # the writer's signal to end
     await asyncio.wait([writer])  # ended, or cancelled for a full outbound buffer
     await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+
+class _Watch:
+    """The timeout of every wait of one loop, kept by one timer per timeout period instead of
+    one armed and cancelled per packet (what ``asyncio.timeout`` costs on every wait): a wait
+    that began ``timeout`` seconds ago and is still waiting cancels the loop's task."""
+
+    __slots__ = ("_handle", "_loop", "_task", "_timeout", "since", "waiting")
+
+    def __init__(self, timeout: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._timeout = timeout
+        self.since = self._loop.time()
+        self.waiting = False
+        self._handle = self._loop.call_later(timeout, self._check)
+
+    def wait(self) -> None:
+        """A wait begins now."""
+        self.since = self._loop.time()
+        self.waiting = True
+
+    def _check(self) -> None:
+        if self._task is None or self._task.done():  # the loop ended without stop()
+            return
+        left = self.since + self._timeout - self._loop.time() if self.waiting else self._timeout
+        if left <= 0 and self._task is not None:
+            self._task.cancel()
+            return
+        self._handle = self._loop.call_later(left, self._check)
+
+    def stop(self) -> None:
+        """The loop ended: no more checks."""
+        self._handle.cancel()
 
 
 async def _received(ws: Any, server: Any) -> Any:
@@ -190,12 +228,15 @@ async def _write(socket: Any, ws: Any) -> None:
     server = socket.server
     queue = socket.queue
     empty = server.get_queue_empty_exception()
+    watch = _Watch(server.ping_interval + server.ping_timeout)
     while True:
+        watch.wait()
         try:
-            async with asyncio.timeout(server.ping_interval + server.ping_timeout):
-                first = await queue.get()
-        except (TimeoutError, asyncio.CancelledError):
+            first = await queue.get()
+        except asyncio.CancelledError:  # nothing to send for too long, or the end
             break
+        finally:
+            watch.waiting = False
         queue.task_done()
         if first is None:
             break
@@ -216,6 +257,7 @@ async def _write(socket: Any, ws: Any) -> None:
                 release(socket, pkt)
         except Exception:
             break
+    watch.stop()
     await ws.close()
 
 
