@@ -22,13 +22,23 @@ from zndraw_socketio.transport.registry import patch_names
 # patch -> upstream function -> {fingerprint: "python-socketio X, python-engineio Y"} it was
 # verified on (the first 16 hex digits of the sha256 of its source)
 _NEWEST = "python-socketio 5.18.1, python-engineio 4.15.1"
+_FLOOR = "python-socketio 5.16.3, python-engineio 4.13.2"
+# at the floor: engine.io's client read loop does not yet stop when the write loop has ended,
+# which ours does in both (its write loop clears write_loop_task); the manager's
+# basic_disconnect does not yet drop a pending connect, which the wrapper leaves to it
 FINGERPRINTS: dict[str, dict[str, dict[str, str]]] = {
     "server_websocket_loop": {
         "engineio.async_socket:AsyncSocket._websocket_handler": {"27f120df4d717a24": _NEWEST},
     },
     "client_websocket_loop": {
-        "engineio.async_client:AsyncClient._read_loop_websocket": {"83f5111bf4e5b524": _NEWEST},
-        "engineio.async_client:AsyncClient._write_loop": {"f7cf58bb0cc880c4": _NEWEST},
+        "engineio.async_client:AsyncClient._read_loop_websocket": {
+            "83f5111bf4e5b524": _NEWEST,
+            "db6559318c8aa2d5": _FLOOR,
+        },
+        "engineio.async_client:AsyncClient._write_loop": {
+            "f7cf58bb0cc880c4": _NEWEST,
+            "0fe0bb1330795397": _FLOOR,
+        },
     },
     "future_call": {
         "socketio.async_server:AsyncServer.call": {"4b7ae754cf3dffbc": _NEWEST},
@@ -47,7 +57,10 @@ FINGERPRINTS: dict[str, dict[str, dict[str, str]]] = {
         "socketio.async_server:AsyncServer._handle_event_internal": {"472e8b723a12d507": _NEWEST},
     },
     "auth_on_leave": {
-        "socketio.base_manager:BaseManager.basic_disconnect": {"2933b50bc4b2ea7b": _NEWEST},
+        "socketio.base_manager:BaseManager.basic_disconnect": {
+            "2933b50bc4b2ea7b": _NEWEST,
+            "8a1deee863be08b8": _FLOOR,
+        },
     },
     "codec": {
         "socketio.packet:Packet.decode": {"61ad7904b539f472": _NEWEST},
