@@ -19,7 +19,10 @@ structlog are quiet), so the measured process does no logging work.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import logging
+import signal
 import socket
 import sys
 from typing import Any
@@ -36,6 +39,12 @@ def quiet_logging() -> None:
     """No log output from structlog, the standard library's loggers or uvicorn."""
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
     logging.disable(logging.CRITICAL)
+
+
+def die_with_parent() -> None:
+    """Linux: this process is killed when the process that started it ends, however it ends."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def said(*words: object) -> None:
@@ -113,6 +122,7 @@ def typed_app() -> Any:
 
 
 async def main(variant: str) -> None:
+    die_with_parent()
     quiet_logging()
     app = typed_app() if variant == "typed" else raw_app()
     listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -122,7 +132,7 @@ async def main(variant: str) -> None:
     config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve(sockets=[listening]))
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+    while not server.started:  # uvicorn offers no event to wait on
         if serving.done():
             await serving  # raises what stopped it
             return

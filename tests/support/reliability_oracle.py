@@ -16,7 +16,7 @@ from tests.support.helpers import new_server
 from tests.support.reliability_support import (
     scaled,
 )
-from zndraw_socketio import AsyncServerWrapper
+from zndraw_socketio import AsyncServerWrapper, Bounds
 from zndraw_socketio.transport.codec import MAX_DEPTH, MAX_INT_DIGITS
 
 CASES = scaled(100, 3_400)
@@ -240,8 +240,24 @@ def expect(event: str, args: list[Any]) -> Expected:
     return expected
 
 
+def attachment_count(value: Any) -> int:
+    """How many binary attachments ``value`` is sent with (each ``bytes`` anywhere in it)."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bytes):
+            count += 1
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return count
+
+
 def _expect(event: str, args: list[Any]) -> Expected:
     if not decodable([event, *args]):
+        return Expected(400, error="UndecodablePacket")
+    if attachment_count(args) > Bounds().max_attachments:  # refused before it is decoded
         return Expected(400, error="UndecodablePacket")
     try:
         received = through_the_wire(args)

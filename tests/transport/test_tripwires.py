@@ -23,6 +23,7 @@ from zndraw_socketio.transport.registry import patch_names
 # verified on (the first 16 hex digits of the sha256 of its source)
 _NEWEST = "python-socketio 5.18.1, python-engineio 4.15.1"
 _FLOOR = "python-socketio 5.16.3, python-engineio 4.13.2"
+_BOTH = f"{_NEWEST}; {_FLOOR}"
 # at the floor: engine.io's client read loop does not yet stop when the write loop has ended,
 # which ours does in both (its write loop clears write_loop_task); the manager's
 # basic_disconnect does not yet drop a pending connect, which the wrapper leaves to it
@@ -52,6 +53,20 @@ FINGERPRINTS: dict[str, dict[str, dict[str, str]]] = {
         "socketio.async_client:AsyncClient._handle_event": {"58ff46b471407cce": _NEWEST},
         "socketio.server:Server._handle_event": {"3f64c030f25eb785": _NEWEST},
         "socketio.client:Client._handle_event": {"63f1579a7b4d9b0b": _NEWEST},
+    },
+    "admin_instrumentation": {
+        "socketio.async_admin:InstrumentedAsyncServer.__init__": {"e602b4b5f484eba8": _BOTH},
+        "socketio.async_admin:InstrumentedAsyncServer.instrument": {"b93e005e951b8ad4": _BOTH},
+        "socketio.async_admin:InstrumentedAsyncServer.uninstrument": {"e5eea1dfbb2194c5": _BOTH},
+        "socketio.async_admin:InstrumentedAsyncServer._eio_handle_post_request": {"701d9a80954ea3fd": _BOTH},
+        "socketio.async_admin:InstrumentedAsyncServer._eio_websocket_handler": {"19cc54847f74f290": _BOTH},
+        "socketio.async_admin:InstrumentedAsyncServer._eio_send_ping": {"fe074aeebecfc4fd": _BOTH},
+        "socketio.admin:InstrumentedServer.__init__": {"e99a7d48687233d9": _BOTH},
+        "socketio.admin:InstrumentedServer.instrument": {"13a68a5c75c17519": _BOTH},
+        "socketio.admin:InstrumentedServer.uninstrument": {"e175c7539d149190": _BOTH},
+        "socketio.admin:InstrumentedServer._eio_handle_post_request": {"689f7a5650add13b": _BOTH},
+        "socketio.admin:InstrumentedServer._eio_websocket_handler": {"930703770bde47d2": _BOTH},
+        "socketio.admin:InstrumentedServer._eio_send_ping": {"c14a831270a12427": _BOTH},
     },
     "graceful_shutdown": {
         "socketio.async_server:AsyncServer._handle_event_internal": {"472e8b723a12d507": _NEWEST},

@@ -1,5 +1,5 @@
 """The websocket loops ``wrap()`` gives the engine.io server of an ``AsyncServer`` and the engine.io
-client of an ``AsyncClient`` (``websocket_loop.py``).
+client of an ``AsyncClient`` (``websocket_loop.py``, ``client_loop.py``).
 
 They are installed on the wrapped object only, and they behave as engine.io's own loops do: every
 scenario below runs with both (``websocket_loop=True`` and ``False``) over real connections, and
@@ -31,6 +31,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.support.helpers import TIMEOUT
 from tests.support.models import Ping, Pong
 from zndraw_socketio import AsyncServerWrapper, wrap
+from zndraw_socketio.transport import client_loop as client_module
 from zndraw_socketio.transport import websocket_loop as loop_module
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def counted_loops(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """A list that gets the sid of each socket our server loop serves and ``"client"`` for each
     connection our client loop reads, while ``monkeypatch`` holds."""
     served: list[Any] = []
-    real_server, real_client = loop_module.serve_websocket, loop_module._client_read
+    real_server, real_client = loop_module.serve_websocket, client_module._client_read
 
     async def counted_server(socket: Any, ws: Any) -> None:
         served.append(socket.sid)
@@ -70,7 +71,7 @@ def counted_loops(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         await real_client(client)
 
     monkeypatch.setattr(loop_module, "serve_websocket", counted_server)
-    monkeypatch.setattr(loop_module, "_client_read", counted_client)
+    monkeypatch.setattr(client_module, "_client_read", counted_client)
     return served
 
 
@@ -279,7 +280,7 @@ def test_installed_on_the_wrapped_client_only() -> None:
     eio = client.sio.eio
     assert "_read_loop_websocket" in vars(eio) and "_write_loop" in vars(eio)
     read_loop = eio._read_loop_websocket
-    loop_module.install_client_loops(eio)  # a second install changes nothing
+    client_module.install_client_loops(eio)  # a second install changes nothing
     assert eio._read_loop_websocket is read_loop
     assert "_read_loop_websocket" not in vars(plain.eio) and "_write_loop" not in vars(plain.eio)
     kept = wrap(socketio.AsyncClient(), websocket_loop=False)

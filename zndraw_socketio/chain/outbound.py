@@ -77,15 +77,16 @@ def compile_outbound(
     def checker(model: Any) -> Callable[[Any], Any]:
         return memoised(checks, model, lambda: response_validator(model), _MAX_CHECKS)
 
-    manager_emit = _manager_emit(sio) if positional else None
-    sio_logger: Any = sio.logger if manager_emit is not None else None  # read only with manager_emit
+    forwards = positional and _forwards_to_manager(sio)
+    sio_logger: Any = sio.logger if forwards else None  # read only when forwarding
 
     def emit_to(name: str, data: Any, to: Any) -> Any:
         """socketio's ``emit(name, data, to=to)``; straight to its manager when the server's own
-        ``emit`` would only forward it there (see ``_manager_emit``), one frame less while socketio
-        awaits the send."""
-        if manager_emit is not None and not sio_logger.isEnabledFor(logging.INFO):
-            return manager_emit(name, data, "/", to or None)  # the server's own "to or room"
+        ``emit`` would only forward it there (see ``_forwards_to_manager``), one frame less while
+        socketio awaits the send. The manager's ``emit`` is read at each emit, as the server's own
+        ``emit`` reads it: ``instrument()`` replaces it, and a lifespan may swap the manager."""
+        if forwards and not sio_logger.isEnabledFor(logging.INFO):
+            return sio.manager.emit(name, data, "/", to or None)  # the server's own "to or room"
         return raw_emit(name, data, to)
 
     def named(kind: Kind, event: Any, data: Any) -> tuple[str, Any]:
@@ -175,18 +176,17 @@ def compile_outbound(
 _MAX_CHECKS = 256
 
 
-def _manager_emit(sio: Any) -> Callable[..., Any] | None:
-    """The client manager's ``emit`` of a python-socketio server whose ``emit`` is the library's own.
+def _forwards_to_manager(sio: Any) -> bool:
+    """True for a python-socketio server whose ``emit`` is the library's own, with a client manager.
 
     For ``emit(event, data, to=sid)`` that method writes an INFO line to socketio's logger and
     forwards ``(event, data, "/", sid)`` to the manager, unchanged; while that line is disabled,
-    calling the manager does the same work. ``None`` for anything else (a client, a manager
-    wrapped directly, a server class whose ``emit`` is overridden).
+    calling the manager does the same work. False for anything else (a client, a manager wrapped
+    directly, a server class whose ``emit`` is overridden).
     """
     if type(sio).emit is not socketio.AsyncServer.emit:
-        return None
-    manager = getattr(sio, "manager", None)
-    return getattr(manager, "emit", None)
+        return False
+    return hasattr(getattr(sio, "manager", None), "emit")
 
 
 def _recorded(sio: Any, emit: Any, call: Any) -> tuple[Any, Any, bool, bool]:

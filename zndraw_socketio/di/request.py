@@ -20,7 +20,8 @@ class SioRequest:
     ``app`` is the wrapper's ``.app`` read when the event arrives; ``headers``, ``cookies``,
     ``client``, ``url``, ``query_params`` and ``scope`` describe the connection's handshake;
     ``auth`` is what the client sent when it connected to this namespace; ``state`` is private to
-    this event. On a client, or without an environ, they are ``None`` (``cookies`` is ``{}``).
+    this event (``None`` on a request built by hand without an app, as in 0.1.6). On a client, or
+    without an environ, they are ``None`` (``cookies`` is ``{}``).
     """
 
     def __init__(
@@ -41,8 +42,13 @@ class SioRequest:
         self._auth = auth
 
     @cached_property
-    def state(self) -> State:
-        """Per-event state, like ``request.state`` in FastAPI."""
+    def state(self) -> State | None:
+        """Per-event state, like ``request.state`` in FastAPI: one ``State`` per event, shared by
+        the handler and its dependencies, with or without an app. ``None`` on a request built by
+        hand with neither an app nor a sid nor an event (``SioRequest()``,
+        ``SioRequest(environ=...)``), as in 0.1.6."""
+        if self.app is None and self.sid is None and not self.event:
+            return None
         return State()
 
     @cached_property

@@ -10,6 +10,7 @@ from typing_extensions import TypeForm
 
 from ..events.route import Role
 from ..middleware.base import Middleware
+from ..transport.admin import instrument
 from ..transport.bounds import Bounds
 from ..transport.patches import Options
 from ..transport.registry import patch_names
@@ -44,6 +45,15 @@ class _ServerFace(Handlers):
     def register_namespace(self, namespace_handler: Any) -> None:
         """socketio's ``register_namespace``; its connect handler keeps ``request.auth`` working."""
         self._core.register_namespace(namespace_handler)
+
+    def instrument(self, *args: Any, **kwargs: Any) -> Any:
+        """socketio's ``instrument()`` (the Socket.IO Admin UI), with socketio's arguments; returns
+        its instrumentation. Any number of servers of a process may be instrumented, each one
+        reporting its own packets (socketio's own fails every connection with ``RecursionError``
+        from the second instrumented server of a process on)."""
+        if not self._core.active("admin_instrumentation"):
+            return self.sio.instrument(*args, **kwargs)
+        return instrument(self.sio, *args, **kwargs)
 
 
 class AsyncServerWrapper(_ServerFace, AsyncSender):

@@ -17,7 +17,9 @@ The series (``socketio`` being the prefix):
 - ``socketio_payload_bytes{direction, namespace, event}``: sizes of binary payloads (the only
   ones whose size is known without encoding them again);
 - ``socketio_connections{namespace}``: connections of the servers and clients given to
-  ``track_connections``, read from python-socketio's manager when scraped.
+  ``track_connections``, read from python-socketio's manager when scraped;
+- ``socketio_outbound_overflows_total``: connections disconnected for not reading what was sent
+  to them (over ``Bounds.max_buffered_bytes``).
 
 Labels stay bounded: ``event`` and ``namespace`` take only the names of registered handlers (or,
 outbound, of declared ``emits=`` models and model payloads); anything else, such as what reaches
@@ -33,7 +35,7 @@ from __future__ import annotations
 import threading
 import weakref
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +46,7 @@ from ..events.names import get_event_name
 from ..payloads.problems import ProblemDetail
 from ..transport.buffers import overflow_listeners
 from .base import InboundNext, Middleware, OutboundNext
+from .prometheus_collector import Collector
 
 if TYPE_CHECKING:
     from ..events.context import InboundContext, OutboundContext
@@ -124,7 +127,7 @@ class PrometheusMiddleware(Middleware):
         self._tracked: list[Any] = []
         self._lock = threading.Lock()
         self.overflows = 0  # connections disconnected for a full outbound buffer (see Bounds)
-        self.registry.register(_Collector(self))
+        self.registry.register(Collector(self))
         listener = weakref.WeakMethod(self._overflowed)
         overflow_listeners.append(
             lambda socket, buffered: (method := listener()) and method(socket, buffered)
@@ -345,83 +348,3 @@ def _record(series: _Series, elapsed: float, failed: bool, bounds: tuple[float, 
         series.ok += 1
     series.buckets[bisect_left(bounds, elapsed)] += 1
     series.sum += elapsed
-
-
-class _Collector:
-    """Turns the middleware's records into prometheus-client metric families, when scraped."""
-
-    def __init__(self, middleware: PrometheusMiddleware) -> None:
-        self.middleware = middleware
-
-    def describe(self) -> Iterable[Any]:
-        """The metric families, empty: what the registry checks for duplicate names."""
-        return self._families()
-
-    def collect(self) -> Iterator[Any]:
-        """Every series, as they are now."""
-        mw = self.middleware
-        with mw._lock:
-            series = list(mw._series.values())
-            snapshot = [
-                (s, s.ok, s.error, s.in_progress, list(s.buckets), s.sum, list(s.payload), s.payload_sum)
-                for s in series
-            ]
-        events, durations, in_progress, payloads, connections, overflows = self._families()
-        for s, ok, error, running, buckets, total, payload, payload_sum in snapshot:
-            labels = [s.direction, s.namespace, s.event]
-            events.add_metric([*labels, "ok"], ok)
-            events.add_metric([*labels, "error"], error)
-            durations.add_metric(labels, _cumulative(mw.bounds, buckets), total)
-            if s.direction == "in":
-                in_progress.add_metric([s.namespace, s.event], running)
-            if any(payload):
-                payloads.add_metric(labels, _cumulative(mw.payload_bounds, payload), payload_sum)
-        for namespace, count in sorted(mw.connections().items()):
-            connections.add_metric([namespace], count)
-        overflows.add_metric([], mw.overflows)
-        yield from (events, durations, in_progress, payloads, connections, overflows)
-
-    def _families(self) -> tuple[Any, Any, Any, Any, Any, Any]:
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
-
-        p = self.middleware.prefix
-        return (
-            CounterMetricFamily(
-                f"{p}_events",
-                "Socket.IO events handled (in) and sent (out), by outcome.",
-                labels=["direction", "namespace", "event", "outcome"],
-            ),
-            HistogramMetricFamily(
-                f"{p}_event_duration_seconds",
-                "Time spent on a Socket.IO event, in seconds.",
-                labels=["direction", "namespace", "event"],
-            ),
-            GaugeMetricFamily(
-                f"{p}_events_in_progress",
-                "Inbound Socket.IO events being handled.",
-                labels=["namespace", "event"],
-            ),
-            HistogramMetricFamily(
-                f"{p}_payload_bytes",
-                "Sizes of binary Socket.IO payloads, in bytes.",
-                labels=["direction", "namespace", "event"],
-            ),
-            GaugeMetricFamily(f"{p}_connections", "Open Socket.IO connections.", labels=["namespace"]),
-            CounterMetricFamily(
-                f"{p}_outbound_overflows",
-                "Connections disconnected because they did not read what was sent to them "
-                "(their outbound buffer went over Bounds.max_buffered_bytes).",
-            ),
-        )
-
-
-def _cumulative(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, float]]:
-    """Per-bucket counts as prometheus' cumulative ``le`` buckets, ``+Inf`` last."""
-    from prometheus_client.utils import floatToGoString
-
-    out: list[tuple[str, float]] = []
-    running = 0
-    for bound, count in zip((*bounds, float("inf")), counts, strict=True):
-        running += count
-        out.append((floatToGoString(bound), float(running)))
-    return out

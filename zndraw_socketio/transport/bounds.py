@@ -20,8 +20,10 @@ class Bounds:
     logged once, and nothing of it is kept; attachments still on their way are dropped.
 
     - ``max_buffered_bytes``: the bytes queued for one websocket connection that it has not read
-      yet. A connection over it is disconnected with the reason ``"outbound buffer full"``,
-      logged once; the other members of its rooms are not slowed. ``emit(..., volatile=True)``
+      yet. A send that would go over it waits while the connection's writer drains (a reader
+      that keeps up); when the writer writes nothing for half a second the connection is
+      disconnected with the reason ``"outbound buffer full"``, what was queued for it dropped,
+      logged once; the other members of its rooms keep receiving. ``emit(..., volatile=True)``
       skips a connection whose buffer is not empty instead of queueing.
     """
 

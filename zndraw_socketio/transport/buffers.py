@@ -4,9 +4,12 @@ engine.io queues every packet for a connection on an unbounded ``asyncio.Queue``
 stops reading makes the server hold everything sent to it. ``bound_outbound(socket, limit)``
 counts the bytes each ``socket.send`` queues, and the websocket loop's writer ``release``s them
 once written. A send that would take a connection with something already queued over ``limit``
-disconnects it instead (reason ``OVERFLOW_REASON``), logged once and reported to the
-``overflow_listeners``; nothing more is queued for it, and the other connections are not
-slowed. ``busy(socket)`` says whether a connection has anything queued (for volatile emits).
+waits for that connection's writer (an app that emits in a tight loop never lets writers run
+otherwise): while the writer drains, the send waits for it; when it writes nothing for
+``PATIENCE`` seconds the connection is disconnected instead (reason ``OVERFLOW_REASON``), logged
+once and reported to the ``overflow_listeners``; what was queued for it is dropped and nothing
+more is queued. ``busy(socket)`` says whether a connection has anything queued (for volatile
+emits).
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ overflow_listeners: list[Callable[[Any, int], None]] = []
 """Called as ``listener(socket, buffered_bytes)`` when a connection is disconnected for its buffer
 (the Prometheus middleware counts them)."""
 
+PATIENCE = 0.5
+"""Seconds a send over the bound waits for the connection's writer to make progress (to write
+anything) before the connection counts as not reading."""
+_POLL = 0.005  # how often the waiting send looks at the writer's progress
 _closing: set[asyncio.Future[Any]] = set()  # the disconnects under way, kept until they finish
 _BUFFERED = "_zndraw_buffered"
 _OVERFLOWED = "_zndraw_overflowed"
@@ -61,11 +68,22 @@ def bound_outbound(socket: Any, limit: int | None) -> None:
     async def bounded_send(pkt: Any) -> Any:
         if getattr(socket, _OVERFLOWED):
             return None
-        queued = getattr(socket, _BUFFERED)
         size = _size(pkt)
+        queued = getattr(socket, _BUFFERED)
         if queued and queued + size > limit:
-            _overflow(socket, queued + size, limit)
-            return None
+            loop = asyncio.get_running_loop()
+            progress = loop.time()
+            while queued and queued + size > limit:
+                if loop.time() - progress > PATIENCE:  # its writer made no progress: not reading
+                    _overflow(socket, queued + size, limit)
+                    return None
+                await asyncio.sleep(0 if loop.time() == progress else _POLL)  # its writer's turn
+                if getattr(socket, _OVERFLOWED):
+                    return None
+                drained = getattr(socket, _BUFFERED)
+                if drained < queued:
+                    progress = loop.time()
+                queued = drained
         setattr(socket, _BUFFERED, queued + size)
         return await send(pkt)
 
@@ -111,10 +129,25 @@ def _overflow(socket: Any, buffered: int, limit: int) -> None:
     closing = asyncio.ensure_future(socket.close(wait=False, abort=True, reason=OVERFLOW_REASON))
     _closing.add(closing)
     closing.add_done_callback(_closing.discard)
-    reader, writer = getattr(socket, _TASKS, (None, None))
+    reader, writer = getattr(socket, _TASKS, None) or (None, None)
+    setattr(socket, _TASKS, None)
     for task in (writer, reader):
         if task is not None and task is not asyncio.current_task():
             task.cancel()
+    _drop_queued(socket)
+
+
+def _drop_queued(socket: Any) -> None:
+    """Forget what was queued for a connection that is being disconnected for it: nothing of it
+    stays held while the connection and its tasks wind down."""
+    queue = getattr(socket, "queue", None)
+    if queue is None:
+        return
+    with contextlib.suppress(Exception):
+        while not queue.empty():
+            queue.get_nowait()
+            queue.task_done()
+    setattr(socket, _BUFFERED, 0)
 
 
 def volatile_kwargs(sio: Any, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 ``PATCHES`` lists them in the order ``wrap()`` installs them. A patch with no installer is one the
 chain applies itself while it is active (``future_call``, ``manager_emit``) or that runs later
-(``graceful_shutdown``, on ``tsio.shutdown()``); its check still runs when ``wrap()`` does.
+(``admin_instrumentation`` on ``tsio.instrument()``, ``graceful_shutdown`` on
+``tsio.shutdown()``); its check still runs when ``wrap()`` does.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Any
 import socketio
 
 from .acks import server_call_needs
+from .admin import ADMIN_INSTRUMENTATION
 from .auth import forget_auth_on_leave
+from .client_loop import client_loop_needs, install_client_loops
 from .codec import codec_needs
 from .guards import guard_reserved_events, guard_simple_client
 from .patches import (
@@ -28,12 +31,7 @@ from .patches import (
     takes,
 )
 from .publishing import watch_publishes
-from .websocket_loop import (
-    client_loop_needs,
-    install_client_loops,
-    install_websocket_loop,
-    server_loop_needs,
-)
+from .websocket_loop import install_websocket_loop, server_loop_needs
 from .wire import install_codec
 
 __all__ = ["PATCHES", "patch_names"]
@@ -169,6 +167,7 @@ PATCHES: tuple[Patch, ...] = (
         _manager_emit_needs,
         declines=_emit_overridden,
     ),
+    ADMIN_INSTRUMENTATION,
     Patch(
         "graceful_shutdown",
         "tsio.shutdown() finding the running handler tasks and refusing new events",
