@@ -15,6 +15,7 @@ that connection link to it. Metrics: ``messaging.process.duration`` (inbound) an
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -187,7 +188,8 @@ class OpenTelemetryMiddleware(Middleware):
         disconnect = route.kind == "disconnect"
         link, invalid, tracing = trace.Link, trace.INVALID_SPAN, self._tracing
 
-        async def traced_inbound(ctx: InboundContext) -> Any:
+        def begin_inbound(ctx: InboundContext) -> tuple[Any, Any, Any]:
+            """The span of the event (``None`` while tracing is off), its context token, the metric."""
             event = ctx.event
             metric = fixed_metric
             if metric is None:
@@ -212,27 +214,9 @@ class OpenTelemetryMiddleware(Middleware):
                     if sid is not None:
                         span.set_attribute(SID, sid)
                     token = attach(set_current(span))
-            start = perf_counter()
-            try:
-                reply = await call_next(ctx)
-            except BaseException as exc:
-                record(perf_counter() - start, _failed(span, exc, metric))
-                raise
-            else:
-                elapsed = perf_counter() - start
-                if type(reply) is dict or ProblemDetail in type(reply).__mro__:
-                    status = _reply_status(reply)
-                    if status is not None:
-                        metric = _problem(span, status, metric)
-                record(elapsed, metric)
-                return reply
-            finally:
-                if token is not None:
-                    detach(token)
-                if span is not None:
-                    span.end()
+            return span, token, metric
 
-        return traced_inbound
+        return _traced_step(begin_inbound, call_next, record, detach)
 
     def _connect_step(self, route: Route, call_next: InboundNext) -> InboundNext:
         """The connect span: its parent from the handshake's ``traceparent``, its context kept for
@@ -287,7 +271,8 @@ class OpenTelemetryMiddleware(Middleware):
         cache = self._outbound
         invalid, tracing = trace.INVALID_SPAN, self._tracing
 
-        async def traced_outbound(ctx: OutboundContext) -> Any:
+        def begin_outbound(ctx: OutboundContext) -> tuple[Any, Any, Any]:
+            """The span of the event (``None`` while tracing is off), its context token, the metric."""
             kwargs = ctx.kwargs
             key = (kwargs.get("namespace") or "/", ctx.event or "")
             found = cache.get(key)
@@ -302,27 +287,9 @@ class OpenTelemetryMiddleware(Middleware):
                     if target is not None:
                         span.set_attribute(TARGET, target if isinstance(target, str) else str(target))
                     token = attach(set_current(span))
-            start = perf_counter()
-            try:
-                reply = await call_next(ctx)
-            except BaseException as exc:
-                record(perf_counter() - start, _failed(span, exc, metric))
-                raise
-            else:
-                elapsed = perf_counter() - start
-                if type(reply) is dict or ProblemDetail in type(reply).__mro__:
-                    status = _reply_status(reply)
-                    if status is not None:
-                        metric = _problem(span, status, metric)
-                record(elapsed, metric)
-                return reply
-            finally:
-                if token is not None:
-                    detach(token)
-                if span is not None:
-                    span.end()
+            return span, token, metric
 
-        return traced_outbound
+        return _traced_step(begin_outbound, call_next, record, detach)
 
     def _outbound_attributes(self, namespace: str, event: str) -> tuple[str, dict[str, Any]]:
         metric = {
@@ -340,6 +307,41 @@ class OpenTelemetryMiddleware(Middleware):
 
     def __repr__(self) -> str:
         return "OpenTelemetryMiddleware()"
+
+
+def _traced_step(
+    begin: Callable[[Any], tuple[Any, Any, Any]],
+    call_next: Callable[[Any], Awaitable[Any]],
+    record: Callable[[float, Any], None],
+    detach: Callable[[Any], None],
+) -> Callable[[Any], Awaitable[Any]]:
+    """The step of either direction: ``begin(ctx)`` opens the event's span (or not) and gives
+    ``(span, token, metric)``; then ``call_next``, timed into the duration metric, its failure or
+    problem reply recorded on the span, the span ended and the context detached."""
+
+    async def traced(ctx: Any) -> Any:
+        span, token, metric = begin(ctx)
+        start = perf_counter()
+        try:
+            reply = await call_next(ctx)
+        except BaseException as exc:
+            record(perf_counter() - start, _failed(span, exc, metric))
+            raise
+        else:
+            elapsed = perf_counter() - start
+            if type(reply) is dict or ProblemDetail in type(reply).__mro__:
+                status = _reply_status(reply)
+                if status is not None:
+                    metric = _problem(span, status, metric)
+            record(elapsed, metric)
+            return reply
+        finally:
+            if token is not None:
+                detach(token)
+            if span is not None:
+                span.end()
+
+    return traced
 
 
 def _failed(span: Any, exc: BaseException, metric: dict[str, Any] | None) -> dict[str, Any]:

@@ -183,29 +183,14 @@ class PrometheusMiddleware(Middleware):
         if route.sync:
             return self._locked_step(call_next, fixed, "in")
 
-        async def count_inbound(ctx: InboundContext) -> Any:
+        def inbound_series(ctx: InboundContext) -> _Series:
             series = fixed if fixed is not None else series_for("in", *labels(ctx.namespace, ctx.event))
-            series.in_progress += 1
             data = ctx.data
             if type(data) in _BYTES:
                 payload(series, data)
-            start = perf_counter()
-            try:
-                reply = await call_next(ctx)
-            except BaseException:
-                _record(series, perf_counter() - start, True, bounds, 1)
-                raise
-            elapsed = perf_counter() - start  # _record, in place
-            series.in_progress -= 1
-            if _is_error_reply(reply):
-                series.error += 1
-            else:
-                series.ok += 1
-            series.buckets[bisect_left(bounds, elapsed)] += 1
-            series.sum += elapsed
-            return reply
+            return series
 
-        return count_inbound
+        return _counted_step(inbound_series, call_next, bounds, 1)
 
     # -- outbound ------------------------------------------------------------------------------
     def wrap_outbound(self, call_next: OutboundNext, *, sync: bool = False) -> OutboundNext:
@@ -215,7 +200,7 @@ class PrometheusMiddleware(Middleware):
         series_of, payload, bounds = self._outbound_series, self._payload, self.bounds
         cache = self._out_cache
 
-        async def count_outbound(ctx: OutboundContext) -> Any:
+        def outbound_series(ctx: OutboundContext) -> _Series:
             data = ctx.data
             key = (namespace_of(ctx.kwargs), ctx.event or "")
             series = cache.get(key)
@@ -223,22 +208,9 @@ class PrometheusMiddleware(Middleware):
                 series = series_of(*key, data)
             if type(data) in _BYTES:
                 payload(series, data)
-            start = perf_counter()
-            try:
-                reply = await call_next(ctx)
-            except BaseException:
-                _record(series, perf_counter() - start, True, bounds, 0)
-                raise
-            elapsed = perf_counter() - start  # _record, in place
-            if _is_error_reply(reply):
-                series.error += 1
-            else:
-                series.ok += 1
-            series.buckets[bisect_left(bounds, elapsed)] += 1
-            series.sum += elapsed
-            return reply
+            return series
 
-        return count_outbound
+        return _counted_step(outbound_series, call_next, bounds, 0)
 
     def _locked_step(self, call_next: Any, fixed: _Series | None, direction: str) -> Any:
         """The step of a synchronous face, whose handlers may run in threads: each update under
@@ -337,6 +309,33 @@ def _counting(middleware: weakref.ref[PrometheusMiddleware]) -> Any:
                 mw.overflows += 1
 
     return overflowed
+
+
+def _counted_step(series_of: Any, call_next: Any, bounds: tuple[float, ...], running: int) -> Any:
+    """The async step of either direction: ``series_of(ctx)`` picks the event's series (and counts
+    its binary payload); then ``call_next``, its outcome and duration counted (``running`` 1,
+    inbound: the event counts as in progress while it runs)."""
+
+    async def counted(ctx: Any) -> Any:
+        series = series_of(ctx)
+        series.in_progress += running
+        start = perf_counter()
+        try:
+            reply = await call_next(ctx)
+        except BaseException:
+            _record(series, perf_counter() - start, True, bounds, running)
+            raise
+        elapsed = perf_counter() - start  # _record, in place
+        series.in_progress -= running
+        if _is_error_reply(reply):
+            series.error += 1
+        else:
+            series.ok += 1
+        series.buckets[bisect_left(bounds, elapsed)] += 1
+        series.sum += elapsed
+        return reply
+
+    return counted
 
 
 def _record(series: _Series, elapsed: float, failed: bool, bounds: tuple[float, ...], running: int) -> None:
