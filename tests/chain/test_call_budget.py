@@ -59,9 +59,9 @@ BUDGET = [
     ("inbound", "mw3", "typed", 7),
     ("inbound", "dep1", "typed", 3),  # the dependency, and the step that solves it before the call
     ("inbound", "dep3", "typed", 9),
-    ("outbound", "typed", "raw", 2),
-    ("outbound", "mw1", "typed", 5),
-    ("outbound", "mw3", "typed", 11),
+    ("outbound", "typed", "raw", 1),  # the face's emit (the direct path hands socketio's coroutine back)
+    ("outbound", "mw1", "typed", 6),  # the sender, the hook, its step, the innermost call_next, deliver
+    ("outbound", "mw3", "typed", 12),
 ]
 
 

@@ -164,6 +164,8 @@ def compile_outbound(
         ):
             return send(kind, event, data, kwargs, response_model)
         try:
+            if positional and len(kwargs) == 1 and type(kwargs.get("to")) is str:  # emit(model, to=sid)
+                return emit_to(plan[0], plan[1](event, mode="json"), kwargs["to"])
             for value in kwargs.values():
                 hash(value)  # a list of rooms, a dict, ...: the general way, which logs
             return deliver(kind, plan[0], event, kwargs, None)
