@@ -19,9 +19,10 @@ python-socketio reports: ``packetsIn``, ``bytesIn``, ``packetsOut`` and ``bytesO
 stats and, in development mode, ``socket_connected`` on each ping. ``uninstrument()`` of the object
 returned ends the reporting of that server only.
 
-It is the patch ``admin_instrumentation`` (see ``patches.py``), checked when ``instrument()`` is
-called: when what it needs is not there, one warning says so and python-socketio's own
-``instrument()`` runs. Nothing of engine.io or of python-socketio's admin module is read at import.
+It is the patch ``admin_instrumentation`` (see ``patches.py``), checked when ``wrap()`` runs; the
+face calls ``instrument`` only while it is active: when what it needs is not there, one warning
+says so and python-socketio's own ``instrument()`` runs. Nothing of engine.io or of
+python-socketio's admin module is read at import.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any
 
 import socketio
 
-from .patches import SERVERS, Patch, first, install_patches, needs, takes
+from .patches import SERVERS, Patch, first, needs, takes
 
 __all__ = ["ADMIN_INSTRUMENTATION", "ENGINEIO_METHOD", "PREPARE_WEBSOCKET", "admin_needs", "instrument"]
 
@@ -134,8 +135,6 @@ def _engineio_method(socket_class: type, admin_class: type, name: str) -> Any:
 def instrument(sio: Any, *args: Any, **kwargs: Any) -> Any:
     """python-socketio's ``sio.instrument(*args, **kwargs)``, reporting this server's packets to it
     whatever else of the process is instrumented (see the module); returns its instrumentation."""
-    if not install_patches(sio, [ADMIN_INSTRUMENTATION], skipped={}).get(ADMIN_INSTRUMENTATION.name):
-        return sio.instrument(*args, **kwargs)
     socket_class, admin_class = _classes(sio)
     own = {name: _engineio_method(socket_class, admin_class, name) for name in _METHODS}
     if None in own.values():
